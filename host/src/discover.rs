@@ -1,0 +1,41 @@
+//! Step 1: list the candidate plugin files in a folder.
+
+use std::{
+    io,
+    path::{Path, PathBuf},
+};
+
+/// The file extension of a shared library on this platform, without the dot:
+/// `so` on Linux and other Unixes, `dylib` on macOS, `dll` on Windows.
+pub const LIBRARY_EXTENSION: &str = std::env::consts::DLL_EXTENSION;
+
+/// Whether `path` has this platform's shared-library extension.
+///
+/// Only the name is looked at; whether the file is a usable plugin is decided
+/// by the later steps.
+pub fn is_candidate(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case(LIBRARY_EXTENSION))
+}
+
+/// The candidate plugin files directly inside `dir` (no recursion), sorted by
+/// path so that load order, and so which library wins a name conflict, does
+/// not depend on the file system.
+///
+/// Entries are matched by name only: a directory named `x.so` is listed too,
+/// and refused later with a reason, so that the user sees it.
+///
+/// # Errors
+///
+/// Fails only when the folder itself cannot be read.
+pub fn discover(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if is_candidate(&path) {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}

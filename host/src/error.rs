@@ -1,0 +1,383 @@
+//! The typed reasons a file is refused or a plugin cannot be dispensed.
+//!
+//! Every message says what happened, what was expected, what was found, and
+//! what to do next, in the manner of go-plugin's handshake errors.
+
+use std::{fmt, io, path::PathBuf};
+
+use plugboard_interface::PluginError;
+
+/// Why a plugin library file was refused. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The plugins folder itself could not be read.
+    #[error(
+        "{}: cannot read the plugins folder: {source}. Check that the folder exists and that this user may read it, or point --plugins / PLUGBOARD_PLUGINS at another folder.",
+        path.display()
+    )]
+    FolderUnreadable {
+        /// The folder.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+
+    /// The file could not be examined (it vanished, or permission is denied).
+    #[error(
+        "{}: cannot read the file: {source}. Check that it still exists and that this user may read it.",
+        path.display()
+    )]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+
+    /// The path is not a regular file (a directory, a socket, a FIFO...).
+    #[error(
+        "{}: not a regular file (found a {found}); a plugin must be a shared-library file. Remove it from the plugins folder or rename it so it does not end in .{}.",
+        path.display(), crate::LIBRARY_EXTENSION
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What was found instead, in words ("directory", ...).
+        found: &'static str,
+    },
+
+    /// The dynamic loader refused the file.
+    #[error(
+        "{}: cannot be loaded as a shared library: {reason}. The file may be empty, truncated, built for another platform, or not a library at all; rebuild the plugin for this platform or remove the file.",
+        path.display()
+    )]
+    OpenFailed {
+        /// The file.
+        path: PathBuf,
+        /// The dynamic loader's message.
+        reason: String,
+    },
+
+    /// The file is a shared library, but it exports no plugboard root module.
+    #[error(
+        "{}: a shared library, but not a plugboard plugin: it exports no plugin root module. Plugins are built with `plugboard_interface::export_plugins!`; move this file out of the plugins folder.",
+        path.display()
+    )]
+    NotAPlugin {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// The library was built with an `abi_stable` whose ABI differs from the host's.
+    #[error(
+        "{}: built with an incompatible abi_stable: the host uses abi_stable ABI {expected}, the plugin uses {found}. Rebuild the plugin with the same abi_stable major version as the host.",
+        path.display()
+    )]
+    AbiStableMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The host's abi_stable ABI version.
+        expected: String,
+        /// The plugin's abi_stable ABI version (or what its header held).
+        found: String,
+    },
+
+    /// The library's root module does not match the host's `plugboard-interface`.
+    #[error(
+        "{}: built against an incompatible plugboard-interface: {summary}. Rebuild the plugin against plugboard-interface {host_version}, the version this host uses.",
+        path.display()
+    )]
+    IncompatibleFramework {
+        /// The file.
+        path: PathBuf,
+        /// The first mismatch, in one line.
+        summary: String,
+        /// The `plugboard-interface` version of the host.
+        host_version: &'static str,
+        /// The full report of `abi_stable`'s checker, for `--verbose`.
+        details: String,
+    },
+
+    /// The library's plugboard ABI version differs from the host's.
+    #[error(
+        "{}: plugboard ABI version mismatch: the host speaks ABI {expected}, the plugin was built for ABI {found}. Rebuild the plugin against the plugboard-interface release this host uses.",
+        path.display()
+    )]
+    AbiVersion {
+        /// The file.
+        path: PathBuf,
+        /// The host's [`plugboard_interface::ABI_VERSION`].
+        expected: u32,
+        /// The plugin's.
+        found: u32,
+    },
+
+    /// The library's magic cookie is not this application's.
+    #[error(
+        "{}: not a plugin for this application: magic cookie mismatch (expected {expected_key}={expected_value}, found {found_key}={found_value}). It was built for another application that uses plugboard; remove it from this plugins folder, or rebuild it against this application's interface crate.",
+        path.display()
+    )]
+    CookieMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The host's cookie key.
+        expected_key: String,
+        /// The host's cookie value.
+        expected_value: String,
+        /// The plugin's cookie key.
+        found_key: String,
+        /// The plugin's cookie value.
+        found_value: String,
+    },
+
+    /// The host and the library share no protocol version.
+    #[error(
+        "{}: incompatible protocol version: this host speaks {}, the plugin offers {}. {}",
+        path.display(), VersionList(host), VersionList(plugin), protocol_advice(host, plugin)
+    )]
+    NoCommonProtocol {
+        /// The file.
+        path: PathBuf,
+        /// The versions the host speaks.
+        host: Vec<u32>,
+        /// The versions the plugin offers.
+        plugin: Vec<u32>,
+    },
+
+    /// The library's plugin table is malformed.
+    #[error(
+        "{}: plugin `{plugin}` is malformed: {reason}. This is a bug in the plugin; report it to its author.",
+        path.display()
+    )]
+    BadEntry {
+        /// The file.
+        path: PathBuf,
+        /// The plugin entry's name.
+        plugin: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A plugin name in this library is already provided by a library loaded earlier.
+    #[error(
+        "{}: plugin name `{name}` is already taken by {}, which was loaded first (files load in sorted order). Remove one of the two files, or rename the plugin in one of them.",
+        path.display(), first.display()
+    )]
+    DuplicatePlugin {
+        /// The file refused.
+        path: PathBuf,
+        /// The name both libraries export.
+        name: String,
+        /// The library that provides the name.
+        first: PathBuf,
+    },
+
+    /// This very file is already loaded in this host.
+    #[error(
+        "{}: already loaded in this host; a file is loaded once (to load a new build, copy it under a new name).",
+        path.display()
+    )]
+    AlreadyLoaded {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// The library failed while initialising its root module.
+    #[error(
+        "{}: the plugin library failed to initialise: {reason}. Report this to the plugin's author.",
+        path.display()
+    )]
+    InitFailed {
+        /// The file.
+        path: PathBuf,
+        /// What the library or `abi_stable` reported.
+        reason: String,
+    },
+}
+
+impl LoadError {
+    /// The file (or folder) this error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Self::FolderUnreadable { path, .. }
+            | Self::Unreadable { path, .. }
+            | Self::NotAFile { path, .. }
+            | Self::OpenFailed { path, .. }
+            | Self::NotAPlugin { path }
+            | Self::AbiStableMismatch { path, .. }
+            | Self::IncompatibleFramework { path, .. }
+            | Self::AbiVersion { path, .. }
+            | Self::CookieMismatch { path, .. }
+            | Self::NoCommonProtocol { path, .. }
+            | Self::BadEntry { path, .. }
+            | Self::DuplicatePlugin { path, .. }
+            | Self::AlreadyLoaded { path }
+            | Self::InitFailed { path, .. } => path,
+        }
+    }
+
+    /// The long report behind this error, if it has one (the full output of
+    /// `abi_stable`'s layout checker); shown with `--verbose`.
+    pub fn details(&self) -> Option<&str> {
+        match self {
+            Self::IncompatibleFramework { details, .. } => Some(details),
+            _ => None,
+        }
+    }
+}
+
+/// Why a plugin could not be dispensed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DispenseError {
+    /// No loaded library provides a plugin by that name.
+    #[error("no plugin named `{name}` is loaded; {}", available_names(available))]
+    UnknownPlugin {
+        /// The name asked for.
+        name: String,
+        /// The names that are loaded, sorted.
+        available: Vec<String>,
+    },
+
+    /// The plugin implements another interface than the one asked for.
+    #[error(
+        "plugin `{plugin}` ({}) implements {found}, not {expected}; dispense it as {found}, or pick a plugin that implements {expected}: {}",
+        path.display(), names_or_none(implementing)
+    )]
+    WrongInterface {
+        /// The plugin's name.
+        plugin: String,
+        /// Its library.
+        path: PathBuf,
+        /// The interface the host asked for.
+        expected: String,
+        /// The interface the plugin implements.
+        found: String,
+        /// The loaded plugins that do implement `expected`.
+        implementing: Vec<String>,
+    },
+
+    /// The plugin was built against an incompatible version of the interface.
+    #[error(
+        "plugin `{plugin}` ({}) was built against {interface} {found}, this host uses {interface} {expected}; {}",
+        path.display(), version_advice(expected, found)
+    )]
+    IncompatibleVersion {
+        /// The plugin's name.
+        plugin: String,
+        /// Its library.
+        path: PathBuf,
+        /// The interface name.
+        interface: String,
+        /// The host's interface version.
+        expected: String,
+        /// The plugin's interface version.
+        found: String,
+    },
+
+    /// The plugin's object does not have the layout of the host's interface type.
+    #[error(
+        "plugin `{plugin}` ({}) does not match this host's {interface} {expected}: {summary}. The interface changed without a version bump; rebuild the plugin against the interface crate this host uses.",
+        path.display()
+    )]
+    LayoutMismatch {
+        /// The plugin's name.
+        plugin: String,
+        /// Its library.
+        path: PathBuf,
+        /// The interface name.
+        interface: String,
+        /// The host's interface version.
+        expected: String,
+        /// The first mismatch, in one line.
+        summary: String,
+        /// The full report of `abi_stable`'s checker, for `--verbose`.
+        details: String,
+    },
+
+    /// The plugin's factory failed (returned an error or panicked).
+    #[error("plugin `{plugin}` ({}) failed to create its object: {source}", path.display())]
+    FactoryFailed {
+        /// The plugin's name.
+        plugin: String,
+        /// Its library.
+        path: PathBuf,
+        /// What the plugin reported.
+        source: PluginError,
+    },
+}
+
+impl DispenseError {
+    /// The long report behind this error, if it has one; shown with `--verbose`.
+    pub fn details(&self) -> Option<&str> {
+        match self {
+            Self::LayoutMismatch { details, .. } => Some(details),
+            _ => None,
+        }
+    }
+}
+
+struct VersionList<'a>(&'a [u32]);
+
+impl fmt::Display for VersionList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [] => f.write_str("no version"),
+            [one] => write!(f, "version {one}"),
+            many => {
+                f.write_str("versions ")?;
+                for (i, v) in many.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn protocol_advice(host: &[u32], plugin: &[u32]) -> &'static str {
+    match (host.iter().min(), plugin.iter().max(), plugin.iter().min(), host.iter().max()) {
+        (Some(host_min), Some(plugin_max), _, _) if plugin_max < host_min => {
+            "The plugin is older than this host: upgrade the plugin, or ask its author for a build that offers this host's protocol."
+        }
+        (_, _, Some(plugin_min), Some(host_max)) if plugin_min > host_max => {
+            "The plugin is newer than this host: upgrade the host, or use an older release of the plugin."
+        }
+        _ => "Upgrade the host or the plugin so that they share a protocol version.",
+    }
+}
+
+fn version_advice(expected: &str, found: &str) -> &'static str {
+    match (
+        semver::Version::parse(expected),
+        semver::Version::parse(found),
+    ) {
+        (Ok(host), Ok(plugin)) if plugin < host => {
+            "the plugin is older: rebuild it against the interface crate this host uses"
+        }
+        (Ok(_), Ok(_)) => {
+            "the plugin is newer: upgrade the host, or use an older release of the plugin"
+        }
+        _ => "rebuild the plugin against the interface crate this host uses",
+    }
+}
+
+fn available_names(names: &[String]) -> String {
+    if names.is_empty() {
+        "no plugins are loaded (is the plugins folder right, and did its files load? try `plugboard list`)".to_owned()
+    } else {
+        format!("available: {}", names.join(", "))
+    }
+}
+
+fn names_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none is loaded".to_owned()
+    } else {
+        names.join(", ")
+    }
+}

@@ -1,0 +1,302 @@
+//! `PluginHost`: the loader's public face.
+
+use std::{
+    any::TypeId,
+    collections::HashSet,
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
+
+use plugboard_interface::{HandshakeConfig, Interface};
+
+use crate::{
+    discover, dispense, handshake, load,
+    registry::{Registry, Slot},
+    DispenseError, FileOutcome, LibraryInfo, LoadError, LoadReport, PluginInfo,
+};
+
+/// Loads plugin libraries and dispenses their plugins.
+///
+/// Build one with [`PluginHost::builder`], load a folder with
+/// [`load_dir`](Self::load_dir), then [`dispense`](Self::dispense) plugin
+/// objects by name.
+///
+/// # Safety
+///
+/// Loading runs code of the library (its constructors and its root-module
+/// constructor) with the host's privileges: only load files you trust. A
+/// crash in plugin code ends the host's process.
+///
+/// # Thread-safety
+///
+/// `PluginHost` is `Send + Sync`; loading takes `&mut self`, dispensing
+/// `&self`. Dispensed objects are `Send + Sync` when their interface is.
+///
+/// # Platform-specific behaviour
+///
+/// Candidate files end in `.so` (Linux and other Unixes), `.dylib` (macOS) or
+/// `.dll` (Windows). On Unix, libraries are opened with
+/// `RTLD_NOW | RTLD_LOCAL`.
+pub struct PluginHost {
+    handshake: HandshakeConfig,
+    protocols: Vec<u32>,
+    plugins_dir: Option<PathBuf>,
+    registry: Registry,
+    checked: Mutex<HashSet<(String, TypeId)>>,
+}
+
+/// Configures a [`PluginHost`].
+#[derive(Debug, Clone)]
+pub struct PluginHostBuilder {
+    handshake: HandshakeConfig,
+    protocols: Vec<u32>,
+    plugins_dir: Option<PathBuf>,
+}
+
+impl PluginHost {
+    /// A builder with no cookie, protocol version 1 and no plugins folder.
+    pub fn builder() -> PluginHostBuilder {
+        PluginHostBuilder {
+            handshake: HandshakeConfig {
+                cookie_key: "",
+                cookie_value: "",
+            },
+            protocols: vec![1],
+            plugins_dir: None,
+        }
+    }
+
+    /// The handshake this host requires of plugins.
+    pub fn handshake(&self) -> &HandshakeConfig {
+        &self.handshake
+    }
+
+    /// The protocol versions this host speaks, sorted.
+    pub fn protocol_versions(&self) -> &[u32] {
+        &self.protocols
+    }
+
+    /// The plugins folder given to the builder, if any.
+    pub fn plugins_dir(&self) -> Option<&Path> {
+        self.plugins_dir.as_deref()
+    }
+
+    /// Loads every candidate file of the folder given to the builder; see
+    /// [`load_dir`](Self::load_dir). Without a folder, the report is empty.
+    pub fn load(&mut self) -> LoadReport {
+        match self.plugins_dir.clone() {
+            Some(dir) => self.load_dir(dir),
+            None => LoadReport {
+                dir: PathBuf::new(),
+                outcomes: Vec::new(),
+            },
+        }
+    }
+
+    /// Loads every candidate file (`*.so`, `*.dylib` or `*.dll`, by platform)
+    /// directly in `dir`, in sorted order.
+    ///
+    /// Each file is either loaded or refused with a [`LoadError`]; one
+    /// refused file never stops the others. A file already loaded by this
+    /// host is reported as [`LoadError::AlreadyLoaded`].
+    pub fn load_dir(&mut self, dir: impl AsRef<Path>) -> LoadReport {
+        let dir = dir.as_ref().to_owned();
+        let files = match discover::discover(&dir) {
+            Ok(files) => files,
+            Err(source) => {
+                return LoadReport {
+                    outcomes: vec![FileOutcome {
+                        path: dir.clone(),
+                        result: Err(LoadError::FolderUnreadable {
+                            path: dir.clone(),
+                            source,
+                        }),
+                    }],
+                    dir,
+                }
+            }
+        };
+        let outcomes = files
+            .into_iter()
+            .map(|path| FileOutcome {
+                result: self.load_file(&path),
+                path,
+            })
+            .collect();
+        LoadReport { dir, outcomes }
+    }
+
+    /// Loads one library file.
+    ///
+    /// # Errors
+    ///
+    /// A [`LoadError`] naming the file and the reason it was refused.
+    pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<LibraryInfo, LoadError> {
+        let path = path.as_ref();
+        if self.registry.has_path(path) {
+            return Err(LoadError::AlreadyLoaded {
+                path: path.to_owned(),
+            });
+        }
+        log::debug!("loading {}", path.display());
+        let opened = load::open(path)?;
+        let root = opened.root;
+        let header = root.handshake();
+        let protocol = handshake::check(path, &header, &self.handshake, &self.protocols)?;
+        let sets = root.plugin_sets();
+        let Some(set) = sets.iter().find(|s| s.protocol_version == protocol) else {
+            return Err(LoadError::BadEntry {
+                path: path.to_owned(),
+                plugin: format!("<protocol {protocol}>"),
+                reason: format!(
+                    "the library offers protocol {protocol} but exports no plugin set for it"
+                ),
+            });
+        };
+        let meta = root.metadata();
+        let info = LibraryInfo {
+            path: path.to_owned(),
+            name: meta.name.to_string(),
+            version: meta.version.to_string(),
+            description: meta.description.to_string(),
+            protocol,
+            offered_protocols: header.protocol_versions.to_vec(),
+            entries: Vec::new(),
+        };
+        let info = self.registry.insert(root, info, set.entries.as_slice())?;
+        log::info!(
+            "loaded {} ({} {}, protocol {protocol})",
+            path.display(),
+            info.name,
+            info.version
+        );
+        Ok(info)
+    }
+
+    /// The libraries loaded so far, in load order.
+    pub fn libraries(&self) -> impl Iterator<Item = &LibraryInfo> {
+        self.registry.libraries.iter().map(|l| &l.info)
+    }
+
+    /// Every plugin available for dispensing, sorted by name.
+    pub fn plugins(&self) -> Vec<PluginInfo> {
+        self.registry
+            .by_name
+            .values()
+            .map(|slot| self.registry.plugin_info(slot))
+            .collect()
+    }
+
+    /// The plugin called `name`, if one is loaded.
+    pub fn plugin(&self, name: &str) -> Option<PluginInfo> {
+        self.registry
+            .by_name
+            .get(name)
+            .map(|slot| self.registry.plugin_info(slot))
+    }
+
+    /// Creates a new object of the plugin called `name`, as interface `I`.
+    ///
+    /// Before the plugin's factory runs, the host checks that the plugin
+    /// implements `I` (same interface name), that its interface version is
+    /// semver-compatible with `I::VERSION`, and that the `abi_stable` layout
+    /// of its object matches `I`'s. The check runs once per name and type.
+    /// Each call runs the plugin's factory and returns a new object.
+    ///
+    /// # Errors
+    ///
+    /// [`DispenseError::UnknownPlugin`] (listing the names available),
+    /// [`DispenseError::WrongInterface`], [`DispenseError::IncompatibleVersion`],
+    /// [`DispenseError::LayoutMismatch`], or [`DispenseError::FactoryFailed`].
+    pub fn dispense<I: Interface>(&self, name: &str) -> Result<I, DispenseError> {
+        let slot = self.slot(name)?;
+        let info = self.registry.plugin_info(&slot);
+        let key = (name.to_owned(), TypeId::of::<I>());
+        let checked = self
+            .checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key);
+        if !checked {
+            dispense::check::<I>(&slot, &info).map_err(|e| self.with_candidates::<I>(e))?;
+            self.checked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key);
+        }
+        dispense::create::<I>(&slot, &info)
+    }
+
+    fn slot(&self, name: &str) -> Result<Slot, DispenseError> {
+        self.registry
+            .by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| DispenseError::UnknownPlugin {
+                name: name.to_owned(),
+                available: self.registry.by_name.keys().cloned().collect(),
+            })
+    }
+
+    /// Fills in the plugins that implement `I` on a wrong-interface error.
+    fn with_candidates<I: Interface>(&self, error: DispenseError) -> DispenseError {
+        match error {
+            DispenseError::WrongInterface {
+                plugin,
+                path,
+                expected,
+                found,
+                ..
+            } => DispenseError::WrongInterface {
+                implementing: self
+                    .registry
+                    .by_name
+                    .iter()
+                    .filter(|(_, s)| s.entry.interface.as_str() == I::NAME)
+                    .map(|(n, _)| n.clone())
+                    .collect(),
+                plugin,
+                path,
+                expected,
+                found,
+            },
+            other => other,
+        }
+    }
+}
+
+impl PluginHostBuilder {
+    /// The magic cookie plugins must carry: use the same
+    /// [`HandshakeConfig`] constant as your plugins.
+    pub fn handshake(mut self, handshake: HandshakeConfig) -> Self {
+        self.handshake = handshake;
+        self
+    }
+
+    /// The application protocol versions this host speaks (default: `[1]`).
+    /// A library is loaded with the highest version both sides list.
+    pub fn protocol_versions(mut self, versions: impl IntoIterator<Item = u32>) -> Self {
+        let mut v: Vec<u32> = versions.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        self.protocols = v;
+        self
+    }
+
+    /// The folder [`PluginHost::load`] reads.
+    pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.plugins_dir = Some(dir.into());
+        self
+    }
+
+    /// Builds the host; nothing is loaded yet.
+    pub fn build(self) -> PluginHost {
+        PluginHost {
+            handshake: self.handshake,
+            protocols: self.protocols,
+            plugins_dir: self.plugins_dir,
+            registry: Registry::default(),
+            checked: Mutex::new(HashSet::new()),
+        }
+    }
+}

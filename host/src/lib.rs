@@ -1,0 +1,61 @@
+//! The plugboard host: finds plugin libraries in a folder, checks them, and
+//! dispenses typed plugin objects by name.
+//!
+//! The flow of one file, one module per step:
+//!
+//! ```text
+//! discover ──► load ──► handshake ──► registry ──► dispense
+//! (list the    (dlopen, (ABI version,  (name →      (interface name,
+//!  folder)      root     cookie,        entry)       semver and layout
+//!               module)  protocol)                   checked, factory
+//!                                                    called)
+//! ```
+//!
+//! Every step can refuse a file with a typed [`LoadError`]; one refused file
+//! never stops the others ([`LoadReport`]).
+//!
+//! # Safety and limits
+//!
+//! Loading a library runs its initialisation routines (constructors) and the
+//! root-module constructor: only load files you trust. A plugin runs in the
+//! host's process: a segfault or an abort in plugin code ends the host.
+//! Libraries are never unloaded (as in `abi_stable`): a dispensed object may
+//! hold code and data of its library for as long as it lives.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use plugboard_demo::{GreeterBox, HANDSHAKE};
+//! use plugboard_host::PluginHost;
+//!
+//! let mut host = PluginHost::builder()
+//!     .handshake(HANDSHAKE)
+//!     .protocol_versions([1])
+//!     .build();
+//! let report = host.load_dir("plugins.d");
+//! for refused in report.refused() {
+//!     eprintln!("{refused}");
+//! }
+//! let greeter: GreeterBox = host.dispense("greeter")?;
+//! println!("{}", greeter.greet("World".into()).unwrap());
+//! # Ok::<(), plugboard_host::DispenseError>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod discover;
+mod dispense;
+mod error;
+mod handshake;
+mod host;
+mod layout;
+mod load;
+mod registry;
+mod report;
+pub mod testing;
+
+pub use discover::{discover, is_candidate, LIBRARY_EXTENSION};
+pub use error::{DispenseError, LoadError};
+pub use host::{PluginHost, PluginHostBuilder};
+pub use registry::{EntryInfo, LibraryInfo, PluginInfo};
+pub use report::{FileOutcome, LoadReport};

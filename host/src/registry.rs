@@ -1,0 +1,155 @@
+//! Step 4: the registry of loaded libraries and the plugin names they provide.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use plugboard_interface::{PluginEntry, PluginLibraryRef};
+
+use crate::LoadError;
+
+/// A library the host loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryInfo {
+    /// The file it was loaded from.
+    pub path: PathBuf,
+    /// The library's name.
+    pub name: String,
+    /// The library's own version.
+    pub version: String,
+    /// The library's description.
+    pub description: String,
+    /// The protocol version negotiated with the host.
+    pub protocol: u32,
+    /// The protocol versions the library offers.
+    pub offered_protocols: Vec<u32>,
+    /// The plugins of the negotiated protocol version.
+    pub entries: Vec<EntryInfo>,
+}
+
+/// One plugin a library provides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryInfo {
+    /// The name it is dispensed by.
+    pub name: String,
+    /// The interface it implements.
+    pub interface: String,
+    /// The interface version it was built against.
+    pub interface_version: String,
+}
+
+/// A plugin available for dispensing, with the library that provides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginInfo {
+    /// The plugin's name, interface and interface version.
+    pub entry: EntryInfo,
+    /// The library's name.
+    pub library: String,
+    /// The library's file.
+    pub path: PathBuf,
+}
+
+/// A plugin entry and the library it lives in.
+#[derive(Clone, Copy)]
+pub(crate) struct Slot {
+    pub(crate) library: usize,
+    pub(crate) entry: PluginEntry,
+}
+
+pub(crate) struct Loaded {
+    pub(crate) info: LibraryInfo,
+    /// Kept so that later steps (init, shutdown hooks) can reach the library.
+    #[allow(dead_code)]
+    pub(crate) root: PluginLibraryRef,
+}
+
+/// Libraries and names. A name belongs to the first library that provides it.
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub(crate) libraries: Vec<Loaded>,
+    pub(crate) by_name: BTreeMap<String, Slot>,
+}
+
+impl Registry {
+    /// Whether a library was already loaded from `path`.
+    pub(crate) fn has_path(&self, path: &Path) -> bool {
+        self.libraries.iter().any(|l| l.info.path == path)
+    }
+
+    /// Adds a library whose handshake passed, after checking its entries
+    /// and that none of its names is taken.
+    pub(crate) fn insert(
+        &mut self,
+        root: PluginLibraryRef,
+        info_without_entries: LibraryInfo,
+        entries: &[PluginEntry],
+    ) -> Result<LibraryInfo, LoadError> {
+        let path = &info_without_entries.path;
+        let mut seen = BTreeMap::new();
+        for entry in entries {
+            let name = entry.name.as_str();
+            let bad = |reason: String| LoadError::BadEntry {
+                path: path.clone(),
+                plugin: name.to_owned(),
+                reason,
+            };
+            if name.is_empty() {
+                return Err(bad("its name is empty".to_owned()));
+            }
+            if seen.insert(name, ()).is_some() {
+                return Err(bad("the library lists this name twice".to_owned()));
+            }
+            if let Err(e) = semver::Version::parse(entry.interface_version.as_str()) {
+                return Err(bad(format!(
+                    "its interface version `{}` is not a semantic version ({e})",
+                    entry.interface_version
+                )));
+            }
+            if let Some(taken) = self.by_name.get(name) {
+                return Err(LoadError::DuplicatePlugin {
+                    path: path.clone(),
+                    name: name.to_owned(),
+                    first: self.libraries[taken.library].info.path.clone(),
+                });
+            }
+        }
+        let mut info = info_without_entries;
+        info.entries = entries
+            .iter()
+            .map(|e| EntryInfo {
+                name: e.name.to_string(),
+                interface: e.interface.to_string(),
+                interface_version: e.interface_version.to_string(),
+            })
+            .collect();
+        let index = self.libraries.len();
+        for entry in entries {
+            self.by_name.insert(
+                entry.name.to_string(),
+                Slot {
+                    library: index,
+                    entry: *entry,
+                },
+            );
+        }
+        self.libraries.push(Loaded {
+            info: info.clone(),
+            root,
+        });
+        Ok(info)
+    }
+
+    pub(crate) fn plugin_info(&self, slot: &Slot) -> PluginInfo {
+        let lib = &self.libraries[slot.library].info;
+        PluginInfo {
+            entry: EntryInfo {
+                name: slot.entry.name.to_string(),
+                interface: slot.entry.interface.to_string(),
+                interface_version: slot.entry.interface_version.to_string(),
+            },
+            library: lib.name.clone(),
+            path: lib.path.clone(),
+        }
+    }
+}

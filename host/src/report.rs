@@ -1,0 +1,82 @@
+//! What `load_dir` did with each file.
+
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
+
+use crate::{LibraryInfo, LoadError};
+
+/// The outcome for one file: loaded, or refused with a reason.
+#[derive(Debug)]
+pub struct FileOutcome {
+    /// The file.
+    pub path: PathBuf,
+    /// The library it loaded as, or why it was refused.
+    pub result: Result<LibraryInfo, LoadError>,
+}
+
+/// The result of [`PluginHost::load_dir`](crate::PluginHost::load_dir): one
+/// [`FileOutcome`] per candidate file, in load (sorted) order.
+#[derive(Debug)]
+pub struct LoadReport {
+    /// The folder that was read.
+    pub dir: PathBuf,
+    /// One outcome per candidate file; if the folder itself could not be
+    /// read, a single [`LoadError::FolderUnreadable`] for it.
+    pub outcomes: Vec<FileOutcome>,
+}
+
+impl LoadReport {
+    /// The libraries that loaded.
+    pub fn loaded(&self) -> impl Iterator<Item = &LibraryInfo> {
+        self.outcomes.iter().filter_map(|o| o.result.as_ref().ok())
+    }
+
+    /// The refusals.
+    pub fn refused(&self) -> impl Iterator<Item = &LoadError> {
+        self.outcomes.iter().filter_map(|o| o.result.as_ref().err())
+    }
+
+    /// Whether every candidate file loaded (true for an empty folder).
+    pub fn all_loaded(&self) -> bool {
+        self.refused().next().is_none()
+    }
+
+    /// The outcome for `path`, if it was a candidate.
+    pub fn outcome(&self, path: &Path) -> Option<&FileOutcome> {
+        self.outcomes.iter().find(|o| o.path == path)
+    }
+}
+
+impl fmt::Display for LoadReport {
+    /// One line per file: `loaded` with the library and its plugins, or
+    /// `refused` with the reason.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for outcome in &self.outcomes {
+            match &outcome.result {
+                Ok(lib) => {
+                    write!(
+                        f,
+                        "loaded  {} ({} {}, protocol {}):",
+                        outcome.path.display(),
+                        lib.name,
+                        lib.version,
+                        lib.protocol
+                    )?;
+                    for (i, e) in lib.entries.iter().enumerate() {
+                        let sep = if i == 0 { " " } else { ", " };
+                        write!(
+                            f,
+                            "{sep}{} ({} {})",
+                            e.name, e.interface, e.interface_version
+                        )?;
+                    }
+                    writeln!(f)?;
+                }
+                Err(e) => writeln!(f, "refused {e}")?,
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,77 @@
+//! The FFI-safe error type plugins return to the host.
+
+use std::fmt;
+
+use abi_stable::{std_types::RString, StableAbi};
+
+/// What kind of failure a [`PluginError`] reports.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginErrorKind {
+    /// The plugin ran and reported a failure of its own.
+    Failed,
+    /// Plugin code panicked; the panic was caught inside the plugin.
+    Panicked,
+    /// The operation is not provided by this plugin (for example, a method
+    /// added in a later interface version than the plugin was built against).
+    Unsupported,
+}
+
+/// An error returned across the plugin boundary.
+///
+/// It is `#[repr(C)]` and `StableAbi`, so interfaces can use it in their
+/// method signatures (`RResult<T, PluginError>`), and the framework uses it
+/// for failures of factories and of the root-module constructor.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+pub struct PluginError {
+    kind: PluginErrorKind,
+    message: RString,
+}
+
+impl PluginError {
+    /// A failure reported by the plugin itself, with a message for the user.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::new(PluginErrorKind::Failed, message)
+    }
+
+    /// A failure caused by a panic inside plugin code.
+    pub fn panicked(message: impl Into<String>) -> Self {
+        Self::new(PluginErrorKind::Panicked, message)
+    }
+
+    /// An operation this plugin does not provide.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(PluginErrorKind::Unsupported, message)
+    }
+
+    /// An error of the given kind with a message.
+    pub fn new(kind: PluginErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: RString::from(message.into()),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> PluginErrorKind {
+        self.kind
+    }
+
+    /// The message, written by the plugin (or the panic message).
+    pub fn message(&self) -> &str {
+        self.message.as_str()
+    }
+}
+
+impl fmt::Display for PluginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            PluginErrorKind::Failed => f.write_str(&self.message),
+            PluginErrorKind::Panicked => write!(f, "plugin panicked: {}", self.message),
+            PluginErrorKind::Unsupported => write!(f, "not supported: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for PluginError {}

@@ -1,0 +1,130 @@
+//! The root module a plugin library exports, and the plugin entries in it.
+
+use std::ffi::c_void;
+
+use abi_stable::{
+    declare_root_module_statics,
+    library::RootModule,
+    package_version_strings,
+    sabi_types::VersionStrings,
+    std_types::{RResult, RSlice, RStr},
+    type_layout::TypeLayout,
+    StableAbi,
+};
+
+use crate::{Handshake, Interface, PluginError};
+
+/// The root module of a plugin library: what [`export_plugins!`] exports and
+/// what the host reads first.
+///
+/// It is an `abi_stable` prefix type, so later versions of plugboard can add
+/// fields after `plugin_sets` without breaking libraries built earlier; the
+/// host reaches such fields through `Option`-returning accessors.
+///
+/// [`export_plugins!`]: crate::export_plugins
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = PluginLibraryRef)))]
+#[sabi(missing_field(option))]
+pub struct PluginLibrary {
+    /// The handshake: framework ABI version, magic cookie, protocol versions.
+    pub handshake: Handshake,
+    /// The library's name, version and description.
+    pub metadata: LibraryMetadata,
+    /// One plugin set per protocol version the library offers.
+    #[sabi(last_prefix_field)]
+    pub plugin_sets: RSlice<'static, PluginSet>,
+}
+
+impl RootModule for PluginLibraryRef {
+    declare_root_module_statics! {PluginLibraryRef}
+    const BASE_NAME: &'static str = "plugboard_plugin";
+    const NAME: &'static str = "plugboard plugin library";
+    const VERSION_STRINGS: VersionStrings = package_version_strings!();
+}
+
+/// A plugin library's description of itself.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy)]
+pub struct LibraryMetadata {
+    /// The library's name (by default its crate name).
+    pub name: RStr<'static>,
+    /// The library's own version (by default its crate version).
+    pub version: RStr<'static>,
+    /// A one-line description (by default its crate description).
+    pub description: RStr<'static>,
+}
+
+/// The plugins a library offers for one protocol version, like one entry of
+/// go-plugin's `VersionedPlugins` map.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, Copy)]
+pub struct PluginSet {
+    /// The application protocol version these plugins speak.
+    pub protocol_version: u32,
+    /// The named plugins.
+    pub entries: RSlice<'static, PluginEntry>,
+}
+
+/// Creates a plugin object and writes it to `out`.
+///
+/// # Safety
+///
+/// `out` must be valid for a write of the type whose layout is in the same
+/// [`PluginEntry`], and suitably aligned for it. On `ROk` the object has been
+/// written and the caller owns it; on `RErr` nothing was written.
+pub type Factory = unsafe extern "C" fn(out: *mut c_void) -> RResult<(), PluginError>;
+
+/// One named plugin in a library.
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy)]
+pub struct PluginEntry {
+    /// The name the host dispenses this plugin by, e.g. `"greeter"`.
+    pub name: RStr<'static>,
+    /// The name of the interface it implements ([`Interface::NAME`]).
+    pub interface: RStr<'static>,
+    /// The version of the interface it was built against ([`Interface::VERSION`]).
+    pub interface_version: RStr<'static>,
+    /// The `abi_stable` layout of the object [`factory`](Self::factory) returns.
+    pub layout: &'static TypeLayout,
+    /// Makes a new plugin object (a [`Factory`]).
+    pub factory: unsafe extern "C" fn(out: *mut c_void) -> RResult<(), PluginError>,
+}
+
+impl PluginEntry {
+    /// An entry for a plugin named `name` implementing interface `I`.
+    pub const fn new<I: Interface>(name: &'static str, factory: Factory) -> Self {
+        Self {
+            name: RStr::from_str(name),
+            interface: RStr::from_str(I::NAME),
+            interface_version: RStr::from_str(I::VERSION),
+            layout: I::LAYOUT,
+            factory,
+        }
+    }
+}
+
+impl PluginEntry {
+    /// Like [`new`](Self::new), taking the interface type from what `make`
+    /// returns; `make` is never called. Used by [`export_plugins!`].
+    ///
+    /// [`export_plugins!`]: crate::export_plugins
+    #[doc(hidden)]
+    pub const fn __for_constructor<I: Interface>(
+        name: &'static str,
+        _make: fn() -> I,
+        factory: Factory,
+    ) -> Self {
+        Self::new::<I>(name, factory)
+    }
+}
+
+impl std::fmt::Debug for PluginEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginEntry")
+            .field("name", &self.name)
+            .field("interface", &self.interface)
+            .field("interface_version", &self.interface_version)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,63 @@
+//! The demo plugin interfaces: `Greeter` and `KeyValue`.
+//!
+//! This crate plays the role of go-plugin's `shared/` package: the host and
+//! every plugin depend on it, so both sides agree on the handshake and on the
+//! interfaces. It is an ordinary user crate — a new interface never needs a
+//! change in `plugboard-interface`.
+
+// `#[sabi_trait]` expands to impls inside a const block, which rustc flags.
+#![allow(non_local_definitions)]
+
+use abi_stable::{
+    sabi_trait,
+    std_types::{RBox, ROption, RResult, RStr, RString, RVec},
+};
+use plugboard_interface::{HandshakeConfig, Interface, PluginError};
+
+/// The handshake of the demo application, shared by its host and plugins.
+pub const HANDSHAKE: HandshakeConfig = HandshakeConfig {
+    cookie_key: "PLUGBOARD_DEMO_PLUGIN",
+    cookie_value: "6f1c2a9e-greeter-kv-demo",
+};
+
+/// The application protocol version the demo plugins speak.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Says hello: the classic go-plugin "basic" example.
+#[sabi_trait]
+pub trait Greeter: Send + Sync {
+    /// Returns a greeting for `name`.
+    fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError>;
+}
+
+/// A dispensed `Greeter` plugin object.
+pub type GreeterBox = Greeter_TO<'static, RBox<()>>;
+
+impl Interface for GreeterBox {
+    const NAME: &'static str = "Greeter";
+    const VERSION: &'static str = "1.0.0";
+}
+
+/// A stateful key-value store.
+///
+/// Methods take `&self` so that one object can be shared between threads;
+/// implementations keep their state behind a lock.
+#[sabi_trait]
+pub trait KeyValue: Send + Sync {
+    /// Stores `value` under `key`, replacing any earlier value.
+    fn put(&self, key: RStr<'_>, value: RStr<'_>) -> RResult<(), PluginError>;
+    /// The value stored under `key`, if any.
+    fn get(&self, key: RStr<'_>) -> RResult<ROption<RString>, PluginError>;
+    /// Removes `key`; returns whether it was present.
+    fn delete(&self, key: RStr<'_>) -> RResult<bool, PluginError>;
+    /// All keys, sorted.
+    fn list(&self) -> RResult<RVec<RString>, PluginError>;
+}
+
+/// A dispensed `KeyValue` plugin object.
+pub type KeyValueBox = KeyValue_TO<'static, RBox<()>>;
+
+impl Interface for KeyValueBox {
+    const NAME: &'static str = "KeyValue";
+    const VERSION: &'static str = "1.0.0";
+}

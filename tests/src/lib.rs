@@ -1,0 +1,106 @@
+//! Shared set-up for plugboard's integration tests: builds the real plugin
+//! libraries once per test process and copies them into throw-away plugin
+//! folders.
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    path::{Path, PathBuf},
+    sync::OnceLock,
+};
+
+use plugboard_host::{testing::build_cdylibs, PluginHost, LIBRARY_EXTENSION};
+
+/// Every plugin and fixture library the tests use, by package name.
+pub const PACKAGES: &[&str] = &[
+    "greeter",
+    "greeter-formal",
+    "kv",
+    "toolbox",
+    "fixture-not-a-plugin",
+    "fixture-wrong-cookie",
+    "fixture-versioned-greeter",
+    "fixture-fake-greeter",
+];
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+/// The built library of `package` (built on first use, once per process).
+pub fn library(package: &str) -> PathBuf {
+    static BUILT: OnceLock<BTreeMap<String, PathBuf>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        build_cdylibs(workspace_root(), PACKAGES).expect("building the plugin libraries")
+    });
+    built
+        .get(package)
+        .unwrap_or_else(|| panic!("{package} is not in PACKAGES"))
+        .clone()
+}
+
+/// A temporary plugins folder.
+pub struct PluginDir {
+    dir: tempfile::TempDir,
+}
+
+impl PluginDir {
+    /// An empty folder.
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temporary folder"),
+        }
+    }
+
+    /// The folder's path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Copies the library of `package` in, under its platform file name
+    /// (`lib<name>.so` on Linux); returns the copy's path.
+    pub fn add(&self, package: &str) -> PathBuf {
+        let src = library(package);
+        let name = src.file_name().expect("a file name").to_owned();
+        let dst = self.path().join(name);
+        fs::copy(&src, &dst).expect("copying a plugin library");
+        dst
+    }
+
+    /// Copies the library of `package` in as `file_stem.<ext>`.
+    pub fn add_as(&self, package: &str, file_stem: &str) -> PathBuf {
+        let dst = self.file(file_stem);
+        fs::copy(library(package), &dst).expect("copying a plugin library");
+        dst
+    }
+
+    /// Writes `bytes` to `file_stem.<ext>`.
+    pub fn write(&self, file_stem: &str, bytes: &[u8]) -> PathBuf {
+        let dst = self.file(file_stem);
+        fs::write(&dst, bytes).expect("writing a fixture file");
+        dst
+    }
+
+    /// The path `file_stem.<ext>` in this folder.
+    pub fn file(&self, file_stem: &str) -> PathBuf {
+        self.path().join(format!("{file_stem}.{LIBRARY_EXTENSION}"))
+    }
+}
+
+impl Default for PluginDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A host configured like the demo application: its cookie, protocol 1.
+pub fn demo_host() -> PluginHost {
+    PluginHost::builder()
+        .handshake(plugboard_demo::HANDSHAKE)
+        .protocol_versions([plugboard_demo::PROTOCOL_VERSION])
+        .build()
+}
