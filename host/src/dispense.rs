@@ -17,7 +17,7 @@ pub(crate) fn check<I: Interface>(slot: &Slot, info: &PluginInfo) -> Result<(), 
         return Err(DispenseError::WrongInterface {
             plugin: info.entry.name.clone(),
             path: info.path.clone(),
-            expected: I::NAME.to_owned(),
+            expected: I::NAME,
             found: format!("{} {}", entry.interface, entry.interface_version),
             implementing: Vec::new(),
         });
@@ -25,8 +25,8 @@ pub(crate) fn check<I: Interface>(slot: &Slot, info: &PluginInfo) -> Result<(), 
     let version_error = || DispenseError::IncompatibleVersion {
         plugin: info.entry.name.clone(),
         path: info.path.clone(),
-        interface: I::NAME.to_owned(),
-        expected: I::VERSION.to_owned(),
+        interface: I::NAME,
+        expected: I::VERSION,
         found: entry.interface_version.to_string(),
     };
     let host = semver::Version::parse(I::VERSION).map_err(|_| version_error())?;
@@ -40,10 +40,10 @@ pub(crate) fn check<I: Interface>(slot: &Slot, info: &PluginInfo) -> Result<(), 
         DispenseError::LayoutMismatch {
             plugin: info.entry.name.clone(),
             path: info.path.clone(),
-            interface: I::NAME.to_owned(),
-            expected: I::VERSION.to_owned(),
+            interface: I::NAME,
+            expected: I::VERSION,
             summary: layout::summarize(&details),
-            details,
+            details: details.into(),
         }
     })
 }

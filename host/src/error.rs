@@ -251,7 +251,7 @@ pub enum DispenseError {
         /// Its library.
         path: PathBuf,
         /// The interface the host asked for.
-        expected: String,
+        expected: &'static str,
         /// The interface the plugin implements.
         found: String,
         /// The loaded plugins that do implement `expected`.
@@ -269,9 +269,9 @@ pub enum DispenseError {
         /// Its library.
         path: PathBuf,
         /// The interface name.
-        interface: String,
+        interface: &'static str,
         /// The host's interface version.
-        expected: String,
+        expected: &'static str,
         /// The plugin's interface version.
         found: String,
     },
@@ -287,13 +287,13 @@ pub enum DispenseError {
         /// Its library.
         path: PathBuf,
         /// The interface name.
-        interface: String,
+        interface: &'static str,
         /// The host's interface version.
-        expected: String,
+        expected: &'static str,
         /// The first mismatch, in one line.
         summary: String,
         /// The full report of `abi_stable`'s checker, for `--verbose`.
-        details: String,
+        details: Box<str>,
     },
 
     /// The plugin's factory failed (returned an error or panicked).

@@ -1,0 +1,153 @@
+//! The `plugboard` CLI, run as a process against real plugin libraries.
+
+use std::process::{Command, Output};
+
+use plugboard_tests::PluginDir;
+
+fn plugboard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(args)
+        .env_remove("PLUGBOARD_PLUGINS")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run plugboard")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn demo_dir() -> PluginDir {
+    let dir = PluginDir::new();
+    for p in ["greeter", "greeter-formal", "kv", "toolbox"] {
+        dir.add(p);
+    }
+    dir
+}
+
+#[test]
+fn list_prints_one_line_per_file_with_entries_and_reasons() {
+    let dir = demo_dir();
+    let bad = dir.add("fixture-wrong-cookie");
+    let out = plugboard(&["list", "--plugins", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(text.contains("greeter (Greeter 1.0.0)"), "{text}");
+    assert!(
+        text.contains("pirate-greeter (Greeter 1.0.0), scratch (KeyValue 1.0.0)"),
+        "{text}"
+    );
+    let refused = text
+        .lines()
+        .find(|l| l.starts_with("refused"))
+        .expect("a refused line");
+    assert!(
+        refused.contains(&bad.display().to_string()) && refused.contains("magic cookie mismatch")
+    );
+}
+
+#[test]
+fn call_greets() {
+    let dir = demo_dir();
+    let out = plugboard(&[
+        "call",
+        "--plugins",
+        dir.path().to_str().unwrap(),
+        "greeter",
+        "greet",
+        "World",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Hello, World!\n");
+}
+
+#[test]
+fn plugins_folder_comes_from_the_environment() {
+    let dir = demo_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(["call", "formal-greeter", "greet", "Ada"])
+        .env("PLUGBOARD_PLUGINS", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Good day to you, Ada.\n");
+}
+
+#[test]
+fn call_kv_runs_several_operations_on_one_object() {
+    let dir = demo_dir();
+    let d = dir.path().to_str().unwrap();
+    let out = plugboard(&[
+        "call",
+        "--plugins",
+        d,
+        "kv",
+        "put",
+        "k",
+        "v",
+        "get",
+        "k",
+        "list",
+        "delete",
+        "k",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "ok\nv\nk\ndeleted\n");
+}
+
+#[test]
+fn user_errors_are_one_line_and_exit_non_zero() {
+    let dir = demo_dir();
+    let d = dir.path().to_str().unwrap();
+    for (args, expected) in [
+        (
+            vec!["call", "--plugins", d, "nope", "greet", "x"],
+            "no plugin named `nope` is loaded; available:",
+        ),
+        (
+            vec!["call", "--plugins", d, "kv", "get", "missing"],
+            "no value for key `missing`",
+        ),
+        (
+            vec!["call", "--plugins", d, "greeter", "shout", "x"],
+            "its method is `greet NAME`",
+        ),
+        (
+            vec!["call", "--plugins", d, "kv", "put", "k"],
+            "`put` needs 2 argument(s)",
+        ),
+    ] {
+        let out = plugboard(&args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one line for {args:?}: {err}");
+        assert!(
+            err.starts_with("plugboard: error: ") && err.contains(expected),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn an_empty_or_missing_folder_is_not_a_crash() {
+    let dir = PluginDir::new();
+    let out = plugboard(&["list", "--plugins", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).starts_with("no plugin files"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = plugboard(&["list", "--plugins", "/no/such/plugins/folder"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot read the plugins folder"), "{err}");
+}
