@@ -35,13 +35,36 @@ pub unsafe fn run_factory<I: Interface>(
 ///
 /// Call it once, at the top level of a `cdylib` crate:
 ///
-/// ```ignore
-/// plugboard_interface::export_plugins! {
-///     handshake: my_interfaces::HANDSHAKE,
-///     plugins: {
-///         "greeter" => GreeterBox::from_value(Hello, TD_Opaque),
-///     },
+/// ```
+/// use abi_stable::{sabi_trait, sabi_trait::TD_Opaque, std_types::{RBox, RResult, RStr, RString}};
+/// use plugboard_interface::{export_plugins, guard, HandshakeConfig, Interface, PluginError};
+///
+/// // Usually in a shared interface crate:
+/// pub const HANDSHAKE: HandshakeConfig =
+///     HandshakeConfig { cookie_key: "MYAPP_PLUGIN", cookie_value: "b9c1-myapp" };
+/// #[sabi_trait]
+/// pub trait Greeter: Send + Sync {
+///     fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError>;
 /// }
+/// pub type GreeterBox = Greeter_TO<'static, RBox<()>>;
+/// impl Interface for GreeterBox {
+///     const NAME: &'static str = "Greeter";
+///     const VERSION: &'static str = "1.0.0";
+/// }
+///
+/// // The plugin:
+/// struct Hello;
+/// impl Greeter for Hello {
+///     fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
+///         guard(|| Ok(format!("Hello, {name}!").into()))
+///     }
+/// }
+///
+/// export_plugins! {
+///     handshake: HANDSHAKE,
+///     plugins: { "greeter" => GreeterBox::from_value(Hello, TD_Opaque) },
+/// }
+/// # fn main() {}
 /// ```
 ///
 /// * `handshake:` a [`HandshakeConfig`](crate::HandshakeConfig) shared with
