@@ -1,23 +1,65 @@
 //! Step 5: dispense a typed plugin object, after checking that the entry's
 //! interface name, semver and `abi_stable` layout match the host's type. One
 //! of the two modules with `unsafe` (the other is `load`).
+//!
+//! The same checks run at load time for the interfaces a host registered
+//! with [`PluginHostBuilder::interface`](crate::PluginHostBuilder::interface).
 
 use std::mem::MaybeUninit;
 
-use abi_stable::{abi_stability::abi_checking::check_layout_compatibility, std_types::RResult};
+use abi_stable::{
+    abi_stability::abi_checking::check_layout_compatibility, std_types::RResult,
+    type_layout::TypeLayout,
+};
 use plugboard_interface::Interface;
 
-use crate::{layout, registry::Slot, DispenseError, PluginInfo};
+use crate::{layout, registry::Slot, DispenseError, MissingMethod, PluginInfo};
 
-/// Checks that the plugin in `slot` can be used as an `I`: same interface
-/// name, compatible semver, compatible layout.
-pub(crate) fn check<I: Interface>(slot: &Slot, info: &PluginInfo) -> Result<(), DispenseError> {
+/// What the host knows of an interface type, without the type.
+#[derive(Clone, Copy)]
+pub(crate) struct InterfaceSpec {
+    pub(crate) name: &'static str,
+    pub(crate) version: &'static str,
+    pub(crate) layout: &'static TypeLayout,
+    pub(crate) optional_methods: &'static [(&'static str, &'static str)],
+    /// Creates an object of this interface from a checked slot and drops it.
+    pub(crate) probe: fn(&Slot, &PluginInfo) -> Result<(), DispenseError>,
+}
+
+impl InterfaceSpec {
+    pub(crate) fn of<I: Interface>() -> Self {
+        Self {
+            name: I::NAME,
+            version: I::VERSION,
+            layout: I::LAYOUT,
+            optional_methods: I::OPTIONAL_METHODS,
+            probe: |slot, info| create::<I>(slot, info).map(drop),
+        }
+    }
+}
+
+/// Checks that the plugin in `slot` can be used as `spec`'s interface: same
+/// interface name, same major version, compatible layout. Returns the
+/// optional methods the plugin lacks.
+///
+/// Minor versions work both ways: a plugin built against a newer minor has
+/// extra trailing vtable fields, which `abi_stable` accepts; a plugin built
+/// against an older minor has fewer, which `abi_stable` refuses in this
+/// direction, so for a plugin that declares an older minor the check is also
+/// run the other way round (plugin as the expected layout). That accepts
+/// exactly "the same type, with fields missing at the end"; the missing
+/// methods are then optional ones whose default bodies run in the host.
+pub(crate) fn check(
+    spec: &InterfaceSpec,
+    slot: &Slot,
+    info: &PluginInfo,
+) -> Result<Vec<MissingMethod>, DispenseError> {
     let entry = &slot.entry;
-    if entry.interface.as_str() != I::NAME {
+    if entry.interface.as_str() != spec.name {
         return Err(DispenseError::WrongInterface {
             plugin: info.entry.name.clone(),
             path: info.path.clone(),
-            expected: I::NAME,
+            expected: spec.name,
             found: format!("{} {}", entry.interface, entry.interface_version),
             implementing: Vec::new(),
         });
@@ -25,37 +67,51 @@ pub(crate) fn check<I: Interface>(slot: &Slot, info: &PluginInfo) -> Result<(), 
     let version_error = || DispenseError::IncompatibleVersion {
         plugin: info.entry.name.clone(),
         path: info.path.clone(),
-        interface: I::NAME,
-        expected: I::VERSION,
+        interface: spec.name,
+        expected: spec.version,
         found: entry.interface_version.to_string(),
     };
-    let host = semver::Version::parse(I::VERSION).map_err(|_| version_error())?;
+    let host = semver::Version::parse(spec.version).map_err(|_| version_error())?;
     let plugin =
         semver::Version::parse(entry.interface_version.as_str()).map_err(|_| version_error())?;
     if !semver_compatible(&host, &plugin) {
         return Err(version_error());
     }
-    check_layout_compatibility(I::LAYOUT, entry.layout).map_err(|errors| {
-        let details = errors.to_string();
-        DispenseError::LayoutMismatch {
-            plugin: info.entry.name.clone(),
-            path: info.path.clone(),
-            interface: I::NAME,
-            expected: I::VERSION,
-            summary: layout::summarize(&details),
-            details: details.into(),
+    let plugin_is_older = plugin < host;
+    if let Err(errors) = check_layout_compatibility(spec.layout, entry.layout) {
+        let accepted_as_older =
+            plugin_is_older && check_layout_compatibility(entry.layout, spec.layout).is_ok();
+        if !accepted_as_older {
+            return Err(DispenseError::LayoutMismatch {
+                plugin: info.entry.name.clone(),
+                path: info.path.clone(),
+                interface: spec.name,
+                expected: spec.version,
+                found: entry.interface_version.to_string(),
+                summary: layout::summarize(&errors),
+                details: errors.to_string().into(),
+            });
         }
-    })
+    }
+    Ok(spec
+        .optional_methods
+        .iter()
+        .filter(|(_, since)| semver::Version::parse(since).is_ok_and(|since| plugin < since))
+        .map(|(name, since)| MissingMethod {
+            name: (*name).to_owned(),
+            since: (*since).to_owned(),
+        })
+        .collect())
 }
 
-/// Calls the plugin's factory for an `I`. `check::<I>` must have passed for
-/// this slot.
+/// Calls the plugin's factory for an `I`. [`check`] must have passed for
+/// this slot and `I`.
 pub(crate) fn create<I: Interface>(slot: &Slot, info: &PluginInfo) -> Result<I, DispenseError> {
     let mut object = MaybeUninit::<I>::uninit();
-    // SAFETY: `check::<I>` verified that the entry's layout is compatible
-    // with `I`'s, so the factory writes a valid `I` (the `Factory`
-    // contract) into a slot that is valid and aligned for `I`. The factory
-    // catches panics inside the plugin, so none unwinds into the host.
+    // SAFETY: `check` verified that the entry's layout is compatible with
+    // `I`'s, so the factory writes a valid `I` (the `Factory` contract) into
+    // a slot that is valid and aligned for `I`. The factory catches panics
+    // inside the plugin, so none unwinds into the host.
     let result = unsafe { (slot.entry.factory)(object.as_mut_ptr().cast()) };
     match result {
         // SAFETY: on `ROk` the factory has initialised the object.

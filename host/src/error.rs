@@ -183,6 +183,16 @@ pub enum LoadError {
         path: PathBuf,
     },
 
+    /// A plugin implements an interface this host registered, but cannot be
+    /// used as it (major version or layout differ).
+    #[error("{}: {source}", path.display())]
+    IncompatibleInterface {
+        /// The file.
+        path: PathBuf,
+        /// Why the plugin cannot be used as the host's interface.
+        source: DispenseError,
+    },
+
     /// The library failed while initialising its root module.
     #[error(
         "{}: the plugin library failed to initialise: {reason}. Report this to the plugin's author.",
@@ -213,7 +223,30 @@ impl LoadError {
             | Self::BadEntry { path, .. }
             | Self::DuplicatePlugin { path, .. }
             | Self::AlreadyLoaded { path }
+            | Self::IncompatibleInterface { path, .. }
             | Self::InitFailed { path, .. } => path,
+        }
+    }
+
+    /// The variant's name, e.g. `"CookieMismatch"`: a stable key for
+    /// machine-readable output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::FolderUnreadable { .. } => "FolderUnreadable",
+            Self::Unreadable { .. } => "Unreadable",
+            Self::NotAFile { .. } => "NotAFile",
+            Self::OpenFailed { .. } => "OpenFailed",
+            Self::NotAPlugin { .. } => "NotAPlugin",
+            Self::AbiStableMismatch { .. } => "AbiStableMismatch",
+            Self::IncompatibleFramework { .. } => "IncompatibleFramework",
+            Self::AbiVersion { .. } => "AbiVersion",
+            Self::CookieMismatch { .. } => "CookieMismatch",
+            Self::NoCommonProtocol { .. } => "NoCommonProtocol",
+            Self::BadEntry { .. } => "BadEntry",
+            Self::DuplicatePlugin { .. } => "DuplicatePlugin",
+            Self::AlreadyLoaded { .. } => "AlreadyLoaded",
+            Self::IncompatibleInterface { source, .. } => source.kind(),
+            Self::InitFailed { .. } => "InitFailed",
         }
     }
 
@@ -222,6 +255,7 @@ impl LoadError {
     pub fn details(&self) -> Option<&str> {
         match self {
             Self::IncompatibleFramework { details, .. } => Some(details),
+            Self::IncompatibleInterface { source, .. } => source.details(),
             _ => None,
         }
     }
@@ -260,7 +294,7 @@ pub enum DispenseError {
 
     /// The plugin was built against an incompatible version of the interface.
     #[error(
-        "plugin `{plugin}` ({}) was built against {interface} {found}, this host uses {interface} {expected}; {}",
+        "plugin `{plugin}` ({}) was built against {interface} {found}, this host uses {interface} {expected}: the major versions differ; {}",
         path.display(), version_advice(expected, found)
     )]
     IncompatibleVersion {
@@ -278,7 +312,7 @@ pub enum DispenseError {
 
     /// The plugin's object does not have the layout of the host's interface type.
     #[error(
-        "plugin `{plugin}` ({}) does not match this host's {interface} {expected}: {summary}. The interface changed without a version bump; rebuild the plugin against the interface crate this host uses.",
+        "plugin `{plugin}` ({}) declares {interface} {found} but its layout does not match this host's {interface} {expected}: {summary}. The interface changed without a version bump; rebuild the plugin against the interface crate this host uses.",
         path.display()
     )]
     LayoutMismatch {
@@ -290,6 +324,8 @@ pub enum DispenseError {
         interface: &'static str,
         /// The host's interface version.
         expected: &'static str,
+        /// The interface version the plugin declares.
+        found: String,
         /// The first mismatch, in one line.
         summary: String,
         /// The full report of `abi_stable`'s checker, for `--verbose`.
@@ -309,6 +345,18 @@ pub enum DispenseError {
 }
 
 impl DispenseError {
+    /// The variant's name, e.g. `"LayoutMismatch"`: a stable key for
+    /// machine-readable output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::UnknownPlugin { .. } => "UnknownPlugin",
+            Self::WrongInterface { .. } => "WrongInterface",
+            Self::IncompatibleVersion { .. } => "IncompatibleVersion",
+            Self::LayoutMismatch { .. } => "LayoutMismatch",
+            Self::FactoryFailed { .. } => "FactoryFailed",
+        }
+    }
+
     /// The long report behind this error, if it has one; shown with `--verbose`.
     pub fn details(&self) -> Option<&str> {
         match self {

@@ -2,17 +2,19 @@
 
 use std::{
     any::TypeId,
-    collections::HashSet,
+    collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
-    sync::Mutex,
+    sync::{Arc, Mutex},
 };
 
 use plugboard_interface::{HandshakeConfig, Interface};
 
 use crate::{
-    discover, dispense, handshake, load,
-    registry::{Registry, Slot},
-    DispenseError, FileOutcome, LibraryInfo, LoadError, LoadReport, PluginInfo,
+    discover,
+    dispense::{self, InterfaceSpec},
+    handshake, load,
+    registry::{EntryInfo, Registry, Slot},
+    DispenseError, FileOutcome, LibraryInfo, LoadError, LoadReport, Plugin, PluginInfo, PluginMeta,
 };
 
 /// Loads plugin libraries and dispenses their plugins.
@@ -41,16 +43,18 @@ pub struct PluginHost {
     handshake: HandshakeConfig,
     protocols: Vec<u32>,
     plugins_dir: Option<PathBuf>,
+    interfaces: Vec<InterfaceSpec>,
     registry: Registry,
-    checked: Mutex<HashSet<(String, TypeId)>>,
+    checked: Mutex<HashMap<(String, TypeId), Arc<PluginMeta>>>,
 }
 
 /// Configures a [`PluginHost`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PluginHostBuilder {
     handshake: HandshakeConfig,
     protocols: Vec<u32>,
     plugins_dir: Option<PathBuf>,
+    interfaces: Vec<InterfaceSpec>,
 }
 
 impl PluginHost {
@@ -63,6 +67,7 @@ impl PluginHost {
             },
             protocols: vec![1],
             plugins_dir: None,
+            interfaces: Vec::new(),
         }
     }
 
@@ -74,6 +79,15 @@ impl PluginHost {
     /// The protocol versions this host speaks, sorted.
     pub fn protocol_versions(&self) -> &[u32] {
         &self.protocols
+    }
+
+    /// The interfaces registered with [`PluginHostBuilder::interface`], as
+    /// (name, version) pairs.
+    pub fn interfaces(&self) -> Vec<(&'static str, &'static str)> {
+        self.interfaces
+            .iter()
+            .map(|s| (s.name, s.version))
+            .collect()
     }
 
     /// The plugins folder given to the builder, if any.
@@ -153,6 +167,8 @@ impl PluginHost {
                 ),
             });
         };
+        let entries = set.entries.as_slice();
+        let missing_methods = self.check_registered_interfaces(path, entries)?;
         let meta = root.metadata();
         let info = LibraryInfo {
             path: path.to_owned(),
@@ -163,7 +179,9 @@ impl PluginHost {
             offered_protocols: header.protocol_versions.to_vec(),
             entries: Vec::new(),
         };
-        let info = self.registry.insert(root, info, set.entries.as_slice())?;
+        let info = self
+            .registry
+            .insert(root, info, entries, &missing_methods)?;
         log::info!(
             "loaded {} ({} {}, protocol {protocol})",
             path.display(),
@@ -198,33 +216,114 @@ impl PluginHost {
     /// Creates a new object of the plugin called `name`, as interface `I`.
     ///
     /// Before the plugin's factory runs, the host checks that the plugin
-    /// implements `I` (same interface name), that its interface version is
-    /// semver-compatible with `I::VERSION`, and that the `abi_stable` layout
-    /// of its object matches `I`'s. The check runs once per name and type.
-    /// Each call runs the plugin's factory and returns a new object.
+    /// implements `I` (same interface name), that its interface version has
+    /// the same major version as `I::VERSION` (an older or newer minor is
+    /// fine), and that the `abi_stable` layout of its object matches `I`'s.
+    /// The check runs once per name and type. Each call runs the plugin's
+    /// factory and returns a new object.
     ///
     /// # Errors
     ///
     /// [`DispenseError::UnknownPlugin`] (listing the names available),
     /// [`DispenseError::WrongInterface`], [`DispenseError::IncompatibleVersion`],
     /// [`DispenseError::LayoutMismatch`], or [`DispenseError::FactoryFailed`].
-    pub fn dispense<I: Interface>(&self, name: &str) -> Result<I, DispenseError> {
+    pub fn dispense<I: Interface>(&self, name: &str) -> Result<Plugin<I>, DispenseError> {
         let slot = self.slot(name)?;
         let info = self.registry.plugin_info(&slot);
         let key = (name.to_owned(), TypeId::of::<I>());
-        let checked = self
+        let cached = self
             .checked
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(&key);
-        if !checked {
-            dispense::check::<I>(&slot, &info).map_err(|e| self.with_candidates::<I>(e))?;
-            self.checked
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key);
+            .get(&key)
+            .cloned();
+        let meta = match cached {
+            Some(meta) => meta,
+            None => {
+                let spec = InterfaceSpec::of::<I>();
+                let missing_methods = dispense::check(&spec, &slot, &info)
+                    .map_err(|e| self.with_candidates(e, I::NAME))?;
+                let meta = Arc::new(PluginMeta {
+                    name: info.entry.name.clone(),
+                    path: info.path.clone(),
+                    interface: I::NAME.to_owned(),
+                    built_against: info.entry.interface_version.clone(),
+                    host_version: I::VERSION.to_owned(),
+                    missing_methods,
+                });
+                self.checked
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, Arc::clone(&meta));
+                meta
+            }
+        };
+        let object = dispense::create::<I>(&slot, &info)?;
+        Ok(Plugin::new(object, meta))
+    }
+
+    /// Dispenses every loaded plugin whose interface this host registered
+    /// (with [`PluginHostBuilder::interface`]) and drops the object: proof
+    /// that each one can be created. Plugins of interfaces the host did not
+    /// register are listed with `None`.
+    pub fn verify(&self) -> Vec<(PluginInfo, Option<Result<(), DispenseError>>)> {
+        self.registry
+            .by_name
+            .values()
+            .map(|slot| {
+                let info = self.registry.plugin_info(slot);
+                let outcome = self
+                    .interfaces
+                    .iter()
+                    .find(|spec| spec.name == slot.entry.interface.as_str())
+                    .map(|spec| {
+                        dispense::check(spec, slot, &info)?;
+                        (spec.probe)(slot, &info)
+                    });
+                (info, outcome)
+            })
+            .collect()
+    }
+
+    /// Runs the dispense checks at load time for the entries whose interface
+    /// the host registered; returns their missing optional methods.
+    fn check_registered_interfaces(
+        &self,
+        path: &Path,
+        entries: &[plugboard_interface::PluginEntry],
+    ) -> Result<BTreeMap<String, Vec<crate::MissingMethod>>, LoadError> {
+        let mut missing = BTreeMap::new();
+        for entry in entries {
+            let Some(spec) = self
+                .interfaces
+                .iter()
+                .find(|spec| spec.name == entry.interface.as_str())
+            else {
+                continue;
+            };
+            let info = PluginInfo {
+                entry: EntryInfo {
+                    name: entry.name.to_string(),
+                    interface: entry.interface.to_string(),
+                    interface_version: entry.interface_version.to_string(),
+                    missing_methods: Vec::new(),
+                },
+                library: String::new(),
+                path: path.to_owned(),
+            };
+            let slot = Slot {
+                library: usize::MAX,
+                entry: *entry,
+            };
+            let methods = dispense::check(spec, &slot, &info).map_err(|source| {
+                LoadError::IncompatibleInterface {
+                    path: path.to_owned(),
+                    source,
+                }
+            })?;
+            missing.insert(entry.name.to_string(), methods);
         }
-        dispense::create::<I>(&slot, &info)
+        Ok(missing)
     }
 
     fn slot(&self, name: &str) -> Result<Slot, DispenseError> {
@@ -238,8 +337,8 @@ impl PluginHost {
             })
     }
 
-    /// Fills in the plugins that implement `I` on a wrong-interface error.
-    fn with_candidates<I: Interface>(&self, error: DispenseError) -> DispenseError {
+    /// Fills in the plugins that implement `interface` on a wrong-interface error.
+    fn with_candidates(&self, error: DispenseError, interface: &str) -> DispenseError {
         match error {
             DispenseError::WrongInterface {
                 plugin,
@@ -252,7 +351,7 @@ impl PluginHost {
                     .registry
                     .by_name
                     .iter()
-                    .filter(|(_, s)| s.entry.interface.as_str() == I::NAME)
+                    .filter(|(_, s)| s.entry.interface.as_str() == interface)
                     .map(|(n, _)| n.clone())
                     .collect(),
                 plugin,
@@ -283,6 +382,18 @@ impl PluginHostBuilder {
         self
     }
 
+    /// Registers an interface this host uses. Plugins that implement an
+    /// interface with the same name are checked at load time (major version
+    /// and layout, as [`PluginHost::dispense`] does) and refused with
+    /// [`LoadError::IncompatibleInterface`] if they cannot be used as `I`;
+    /// their missing optional methods are reported in the [`LoadReport`].
+    /// Interfaces not registered are still checked, at dispense time.
+    pub fn interface<I: Interface>(mut self) -> Self {
+        self.interfaces.retain(|spec| spec.name != I::NAME);
+        self.interfaces.push(InterfaceSpec::of::<I>());
+        self
+    }
+
     /// The folder [`PluginHost::load`] reads.
     pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugins_dir = Some(dir.into());
@@ -295,8 +406,9 @@ impl PluginHostBuilder {
             handshake: self.handshake,
             protocols: self.protocols,
             plugins_dir: self.plugins_dir,
+            interfaces: self.interfaces,
             registry: Registry::default(),
-            checked: Mutex::new(HashSet::new()),
+            checked: Mutex::new(HashMap::new()),
         }
     }
 }

@@ -1,38 +1,93 @@
 //! Makes `abi_stable`'s layout-checker reports readable.
 //!
-//! A layout mismatch prints hundreds of lines; the useful part is its last
-//! `Error:` block. [`summarize`] keeps that, in one line.
+//! A layout mismatch prints hundreds of lines; [`summarize`] keeps the first
+//! mismatch, with where it is (type and field path) and what was expected
+//! and found, on one line. The full report stays available for `--verbose`.
 
-/// The last `Error:` block of an `abi_stable` layout report, on one line.
-pub(crate) fn summarize(report: &str) -> String {
-    let lines: Vec<&str> = report.lines().map(str::trim).collect();
-    let start = lines
-        .iter()
-        .rposition(|l| l.starts_with("Error:"))
-        .unwrap_or(0);
-    let mut parts: Vec<&str> = Vec::new();
-    for line in &lines[start..] {
-        if line.is_empty() && !parts.is_empty() {
+use abi_stable::{
+    abi_stability::abi_checking::AbiInstabilityErrors, type_layout::TLFieldOrFunction,
+};
+
+/// The first mismatch of a layout check, on one line:
+/// ``at `Greeter_TO.obj.vtable.greet`: mismatched type: expected `u64`, found `RStr`.``
+pub(crate) fn summarize(errors: &AbiInstabilityErrors) -> String {
+    let Some(first) = errors.errors.iter().find(|e| !e.errs.is_empty()) else {
+        return "the type layouts differ".to_owned();
+    };
+    let mut location = vec![errors.interface.name()];
+    location.extend(first.stack_trace.iter().map(|step| match &step.found {
+        TLFieldOrFunction::Field(field) => field.name(),
+        TLFieldOrFunction::Function(function) => function.name.as_str(),
+    }));
+    format!(
+        "at `{}`: {}",
+        location.join("."),
+        first_error_block(&first.to_string())
+    )
+}
+
+/// Turns the first `Error:<what> / Expected: <x> / Found: <y>` block of an
+/// `abi_stable` error report into `<what>: expected `x`, found `y``.
+fn first_error_block(report: &str) -> String {
+    let mut lines = report
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("Error:"));
+    let Some(head) = lines.next() else {
+        return "the type layouts differ".to_owned();
+    };
+    let what = head.trim().trim_start_matches("Error:").trim().to_owned();
+    let mut expected = None;
+    let mut found = None;
+    let mut slot: Option<&mut Option<String>> = None;
+    for line in lines {
+        let trimmed = line.trim();
+        if trimmed.starts_with("Error:") {
             break;
         }
-        if !line.is_empty() {
-            parts.push(line);
+        match trimmed {
+            "Expected:" => slot = Some(&mut expected),
+            "Found:" => slot = Some(&mut found),
+            "" => {}
+            value => {
+                if let Some(target) = slot.take() {
+                    *target = Some(shorten(value));
+                }
+            }
         }
     }
-    let mut summary = parts.join(" ").replace("Error: ", "").replace("Error:", "");
-    summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
-    const MAX: usize = 240;
-    if summary.len() > MAX {
-        let cut = (0..=MAX)
-            .rev()
-            .find(|&i| summary.is_char_boundary(i))
-            .unwrap_or(0);
-        summary.truncate(cut);
-        summary.push('…');
+    match (expected, found) {
+        (Some(e), Some(f)) => format!("{what}: expected `{e}`, found `{f}`"),
+        _ => what,
     }
-    if summary.is_empty() {
-        "the type layouts differ".to_owned()
-    } else {
-        summary
+}
+
+fn shorten(value: &str) -> String {
+    const MAX: usize = 80;
+    if value.len() <= MAX {
+        return value.to_owned();
+    }
+    let cut = (0..=MAX)
+        .rev()
+        .find(|&i| value.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}…", &value[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_error_block;
+
+    #[test]
+    fn reads_the_first_error_block() {
+        let report = "1 error(s).\n\nError:mismatched package\nExpected:\n    plugboard-demo\nFound:\n    fake\n\nError:other\n";
+        assert_eq!(
+            first_error_block(report),
+            "mismatched package: expected `plugboard-demo`, found `fake`"
+        );
+    }
+
+    #[test]
+    fn without_an_error_block_says_so() {
+        assert_eq!(first_error_block("nothing here"), "the type layouts differ");
     }
 }

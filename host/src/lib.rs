@@ -26,7 +26,7 @@
 //!
 //! ```no_run
 //! use plugboard_demo::{GreeterBox, HANDSHAKE};
-//! use plugboard_host::PluginHost;
+//! use plugboard_host::{Plugin, PluginHost};
 //!
 //! let mut host = PluginHost::builder()
 //!     .handshake(HANDSHAKE)
@@ -36,7 +36,7 @@
 //! for refused in report.refused() {
 //!     eprintln!("{refused}");
 //! }
-//! let greeter: GreeterBox = host.dispense("greeter")?;
+//! let greeter: Plugin<GreeterBox> = host.dispense("greeter")?;
 //! println!("{}", greeter.greet("World".into()).unwrap());
 //! # Ok::<(), plugboard_host::DispenseError>(())
 //! ```
@@ -50,6 +50,7 @@ mod handshake;
 mod host;
 mod layout;
 mod load;
+mod plugin;
 mod registry;
 mod report;
 pub mod testing;
@@ -57,5 +58,6 @@ pub mod testing;
 pub use discover::{discover, is_candidate, LIBRARY_EXTENSION};
 pub use error::{DispenseError, LoadError};
 pub use host::{PluginHost, PluginHostBuilder};
+pub use plugin::{CallError, MissingMethod, Plugin, PluginMeta};
 pub use registry::{EntryInfo, LibraryInfo, PluginInfo};
 pub use report::{FileOutcome, LoadReport};

@@ -4,8 +4,14 @@
 
 use std::path::Path;
 
-use abi_stable::library::{
-    AbiHeader, AbiHeaderRef, LibHeader, LibraryError, RootModule, ROOT_MODULE_LOADER_NAME_WITH_NUL,
+use abi_stable::{
+    abi_stability::abi_checking::check_layout_compatibility,
+    library::{
+        AbiHeader, AbiHeaderRef, LibHeader, LibraryError, RootModule,
+        ROOT_MODULE_LOADER_NAME_WITH_NUL,
+    },
+    sabi_types::VersionNumber,
+    StableAbi,
 };
 use libloading::Library;
 use plugboard_interface::PluginLibraryRef;
@@ -64,10 +70,47 @@ pub(crate) fn open(path: &Path) -> Result<Opened, LoadError> {
         });
     }
     let lib_header: &'static LibHeader = header.upgrade().map_err(|e| library_error(path, e))?;
-    let root = lib_header
-        .init_root_module::<PluginLibraryRef>()
+    check_root_layout(path, lib_header)?;
+    // SAFETY: `check_root_layout` verified the library's root-module layout
+    // against this host's `PluginLibrary`: either it is compatible as is, or
+    // the library is older and its layout is this host's with trailing
+    // prefix fields missing, which the `Option`-returning accessors of
+    // later fields handle. The constructor it runs catches panics
+    // (`abi_stable`'s `export_root_module`).
+    let root = unsafe { lib_header.init_root_module_with_unchecked_layout::<PluginLibraryRef>() }
         .map_err(|e| library_error(path, e))?;
     Ok(Opened { root })
+}
+
+/// Checks the library's root-module layout against the host's, in both
+/// directions for a library built against an older `plugboard-interface`
+/// (see `dispense::check` for why the reverse check is needed and sound).
+fn check_root_layout(path: &Path, lib_header: &LibHeader) -> Result<(), LoadError> {
+    let incompatible = |summary: String, details: String| LoadError::IncompatibleFramework {
+        path: path.to_owned(),
+        summary,
+        host_version: env!("CARGO_PKG_VERSION"),
+        details,
+    };
+    let Some(library_layout) = lib_header.layout() else {
+        return Err(incompatible(
+            "the library exports its root module without layout information".to_owned(),
+            String::new(),
+        ));
+    };
+    let host_layout = <PluginLibraryRef as StableAbi>::LAYOUT;
+    if let Err(errors) = check_layout_compatibility(host_layout, library_layout) {
+        let host_version = VersionNumber::new(PluginLibraryRef::VERSION_STRINGS).ok();
+        let library_version = VersionNumber::new(lib_header.version_strings()).ok();
+        let library_is_older = match (host_version, library_version) {
+            (Some(h), Some(l)) => (l.major, l.minor, l.patch) < (h.major, h.minor, h.patch),
+            _ => false,
+        };
+        if !(library_is_older && check_layout_compatibility(library_layout, host_layout).is_ok()) {
+            return Err(incompatible(layout::summarize(&errors), errors.to_string()));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -128,15 +171,12 @@ fn abi_header_version(header: &AbiHeader) -> String {
 
 fn library_error(path: &Path, error: LibraryError) -> LoadError {
     match error {
-        LibraryError::AbiInstability(report) => {
-            let details = report.to_string();
-            LoadError::IncompatibleFramework {
-                path: path.to_owned(),
-                summary: layout::summarize(&details),
-                host_version: env!("CARGO_PKG_VERSION"),
-                details,
-            }
-        }
+        LibraryError::AbiInstability(report) => LoadError::IncompatibleFramework {
+            path: path.to_owned(),
+            summary: "the root module's layout differs".to_owned(),
+            host_version: env!("CARGO_PKG_VERSION"),
+            details: report.to_string(),
+        },
         LibraryError::IncompatibleVersionNumber {
             expected_version,
             actual_version,

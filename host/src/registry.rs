@@ -7,7 +7,7 @@ use std::{
 
 use plugboard_interface::{PluginEntry, PluginLibraryRef};
 
-use crate::LoadError;
+use crate::{LoadError, MissingMethod};
 
 /// A library the host loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,9 @@ pub struct EntryInfo {
     pub interface: String,
     /// The interface version it was built against.
     pub interface_version: String,
+    /// For an interface the host registered: the optional methods this
+    /// plugin lacks (built against an older minor). Empty otherwise.
+    pub missing_methods: Vec<MissingMethod>,
 }
 
 /// A plugin available for dispensing, with the library that provides it.
@@ -84,6 +87,7 @@ impl Registry {
         root: PluginLibraryRef,
         info_without_entries: LibraryInfo,
         entries: &[PluginEntry],
+        missing_methods: &BTreeMap<String, Vec<MissingMethod>>,
     ) -> Result<LibraryInfo, LoadError> {
         let path = &info_without_entries.path;
         let mut seen = BTreeMap::new();
@@ -121,6 +125,10 @@ impl Registry {
                 name: e.name.to_string(),
                 interface: e.interface.to_string(),
                 interface_version: e.interface_version.to_string(),
+                missing_methods: missing_methods
+                    .get(e.name.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
             })
             .collect();
         let index = self.libraries.len();
@@ -142,12 +150,14 @@ impl Registry {
 
     pub(crate) fn plugin_info(&self, slot: &Slot) -> PluginInfo {
         let lib = &self.libraries[slot.library].info;
+        let entry = lib
+            .entries
+            .iter()
+            .find(|e| e.name == slot.entry.name.as_str())
+            .cloned()
+            .expect("a registered slot's entry is in its library's info");
         PluginInfo {
-            entry: EntryInfo {
-                name: slot.entry.name.to_string(),
-                interface: slot.entry.interface.to_string(),
-                interface_version: slot.entry.interface_version.to_string(),
-            },
+            entry,
             library: lib.name.clone(),
             path: lib.path.clone(),
         }

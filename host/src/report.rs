@@ -54,28 +54,49 @@ impl fmt::Display for LoadReport {
     /// `refused` with the reason.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for outcome in &self.outcomes {
-            match &outcome.result {
-                Ok(lib) => {
-                    write!(
-                        f,
-                        "loaded  {} ({} {}, protocol {}):",
-                        outcome.path.display(),
-                        lib.name,
-                        lib.version,
-                        lib.protocol
-                    )?;
-                    for (i, e) in lib.entries.iter().enumerate() {
-                        let sep = if i == 0 { " " } else { ", " };
-                        write!(
-                            f,
-                            "{sep}{} ({} {})",
-                            e.name, e.interface, e.interface_version
-                        )?;
-                    }
-                    writeln!(f)?;
-                }
-                Err(e) => writeln!(f, "refused {e}")?,
+            writeln!(f, "{outcome}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for FileOutcome {
+    /// `loaded  <library>` or `refused <reason>`, on one line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.result {
+            Ok(lib) => write!(f, "loaded  {lib}"),
+            Err(e) => write!(f, "refused {e}"),
+        }
+    }
+}
+
+impl fmt::Display for LibraryInfo {
+    /// `<path> (<name> <version>, protocol <n>): <plugin> (<interface> <version>), ...`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({} {}, protocol {}):",
+            self.path.display(),
+            self.name,
+            self.version,
+            self.protocol
+        )?;
+        for (i, e) in self.entries.iter().enumerate() {
+            let sep = if i == 0 { " " } else { ", " };
+            write!(
+                f,
+                "{sep}{} ({} {}",
+                e.name, e.interface, e.interface_version
+            )?;
+            for (j, m) in e.missing_methods.iter().enumerate() {
+                let lead = if j == 0 {
+                    "; optional methods missing: "
+                } else {
+                    ", "
+                };
+                write!(f, "{lead}{m}")?;
             }
+            f.write_str(")")?;
         }
         Ok(())
     }

@@ -37,9 +37,9 @@ fn list_prints_one_line_per_file_with_entries_and_reasons() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert_eq!(text.lines().count(), 5, "{text}");
-    assert!(text.contains("greeter (Greeter 1.0.0)"), "{text}");
+    assert!(text.contains("greeter (Greeter 1.1.0)"), "{text}");
     assert!(
-        text.contains("pirate-greeter (Greeter 1.0.0), scratch (KeyValue 1.0.0)"),
+        text.contains("pirate-greeter (Greeter 1.1.0), scratch (KeyValue 1.0.0)"),
         "{text}"
     );
     let refused = text
@@ -64,6 +64,22 @@ fn call_greets() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Hello, World!\n");
+}
+
+#[test]
+fn call_shout_and_a_plugin_that_keeps_the_default() {
+    let dir = demo_dir();
+    let d = dir.path().to_str().unwrap();
+    let out = plugboard(&["call", "--plugins", d, "greeter", "shout", "World"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "HELLO, WORLD!\n");
+
+    let out = plugboard(&["call", "--plugins", d, "formal-greeter", "shout", "World"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out),
+        "plugboard: error: plugin `formal-greeter` does not implement the optional method `shout`; ask its author to implement it\n"
+    );
 }
 
 #[test]
@@ -114,8 +130,8 @@ fn user_errors_are_one_line_and_exit_non_zero() {
             "no value for key `missing`",
         ),
         (
-            vec!["call", "--plugins", d, "greeter", "shout", "x"],
-            "its method is `greet NAME`",
+            vec!["call", "--plugins", d, "greeter", "wave", "x"],
+            "its methods are `greet NAME` and `shout NAME`",
         ),
         (
             vec!["call", "--plugins", d, "kv", "put", "k"],

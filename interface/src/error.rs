@@ -12,9 +12,13 @@ pub enum PluginErrorKind {
     Failed,
     /// Plugin code panicked; the panic was caught inside the plugin.
     Panicked,
-    /// The operation is not provided by this plugin (for example, a method
-    /// added in a later interface version than the plugin was built against).
+    /// The operation is not provided by this plugin.
     Unsupported,
+    /// The method is not provided because the plugin was built against an
+    /// older minor version of the interface; the message is the method's name.
+    /// Returned by the default body of an optional `#[sabi_trait]` method
+    /// (see [`PluginError::method_missing`]).
+    MethodMissing,
 }
 
 /// An error returned across the plugin boundary.
@@ -45,6 +49,19 @@ impl PluginError {
         Self::new(PluginErrorKind::Unsupported, message)
     }
 
+    /// The method `method` is missing from this plugin's interface version.
+    ///
+    /// Use it as the default body of every method added in a minor version
+    /// of an interface, and list the method in [`Interface::OPTIONAL_METHODS`]:
+    /// a plugin built against the older version has no such method in its
+    /// vtable, so `abi_stable` runs the default body instead. The host turns
+    /// this into a message naming the plugin and both versions.
+    ///
+    /// [`Interface::OPTIONAL_METHODS`]: crate::Interface::OPTIONAL_METHODS
+    pub fn method_missing(method: &str) -> Self {
+        Self::new(PluginErrorKind::MethodMissing, method)
+    }
+
     /// An error of the given kind with a message.
     pub fn new(kind: PluginErrorKind, message: impl Into<String>) -> Self {
         Self {
@@ -70,6 +87,11 @@ impl fmt::Display for PluginError {
             PluginErrorKind::Failed => f.write_str(&self.message),
             PluginErrorKind::Panicked => write!(f, "plugin panicked: {}", self.message),
             PluginErrorKind::Unsupported => write!(f, "not supported: {}", self.message),
+            PluginErrorKind::MethodMissing => write!(
+                f,
+                "method `{}` is not provided: the plugin was built against an older version of the interface",
+                self.message
+            ),
         }
     }
 }

@@ -13,6 +13,15 @@ use abi_stable::StableAbi;
 pub trait Interface: StableAbi + Sized + 'static {
     /// The interface name, e.g. `"Greeter"`.
     const NAME: &'static str;
-    /// The interface version as a semver string, e.g. `"1.0.0"`.
+    /// The interface version as a semver string, e.g. `"1.1.0"`.
     const VERSION: &'static str;
+    /// The methods added after the first release of this major version, each
+    /// with the version it arrived in, e.g. `&[("shout", "1.1.0")]`.
+    ///
+    /// Each must have a default body that returns
+    /// [`PluginError::method_missing`](crate::PluginError::method_missing).
+    /// The host reports these as "optional methods missing" for plugins
+    /// built against an older version, and names the versions when such a
+    /// method is called.
+    const OPTIONAL_METHODS: &'static [(&'static str, &'static str)] = &[];
 }

@@ -2,11 +2,11 @@
 //! side by side, and dispense typed, checked objects.
 
 use plugboard_demo::{GreeterBox, KeyValueBox};
-use plugboard_host::{DispenseError, LoadError};
+use plugboard_host::{DispenseError, LoadError, Plugin};
 use plugboard_tests::{demo_host, PluginDir};
 
 fn greet(host: &plugboard_host::PluginHost, plugin: &str, name: &str) -> String {
-    let greeter: GreeterBox = host.dispense(plugin).expect("dispense a greeter");
+    let greeter: Plugin<GreeterBox> = host.dispense(plugin).expect("dispense a greeter");
     greeter.greet(name.into()).unwrap().into_string()
 }
 
@@ -45,7 +45,7 @@ fn one_library_exports_two_plugin_types() {
     );
 
     assert_eq!(greet(&host, "pirate-greeter", "Jim"), "Ahoy, Jim!");
-    let scratch: KeyValueBox = host.dispense("scratch").expect("dispense the KeyValue");
+    let scratch: Plugin<KeyValueBox> = host.dispense("scratch").expect("dispense the KeyValue");
     scratch.put("k".into(), "quiet".into()).unwrap();
     assert_eq!(scratch.get("k".into()).unwrap().unwrap().as_str(), "QUIET");
 }
@@ -57,7 +57,7 @@ fn kv_plugin_keeps_state_per_object() {
     let mut host = demo_host();
     assert!(host.load_dir(dir.path()).all_loaded());
 
-    let kv: KeyValueBox = host.dispense("kv").unwrap();
+    let kv: Plugin<KeyValueBox> = host.dispense("kv").unwrap();
     kv.put("b".into(), "2".into()).unwrap();
     kv.put("a".into(), "1".into()).unwrap();
     kv.put("a".into(), "one".into()).unwrap();
@@ -74,7 +74,7 @@ fn kv_plugin_keeps_state_per_object() {
     assert!(kv.get("a".into()).unwrap().is_none());
 
     // Every dispense runs the factory: a new object with its own state.
-    let other: KeyValueBox = host.dispense("kv").unwrap();
+    let other: Plugin<KeyValueBox> = host.dispense("kv").unwrap();
     assert!(other.list().unwrap().is_empty());
     assert_eq!(kv.list().unwrap().len(), 1);
 }

@@ -6,9 +6,10 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use plugboard_demo::{GreeterBox, KeyValueBox, HANDSHAKE, PROTOCOL_VERSION};
-use plugboard_host::{LoadError, LoadReport, PluginHost};
+use plugboard_host::{LoadError, LoadReport, Plugin, PluginHost};
+use serde_json::json;
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +44,16 @@ enum Command {
         #[command(flatten)]
         dir: PluginsArg,
     },
+    /// Check every plugin file against this host, for plugin authors' and
+    /// distributors' CI: exit code 0 only when every file loads and every
+    /// plugin dispenses.
+    Check {
+        #[command(flatten)]
+        dir: PluginsArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Call a method of a plugin, e.g. `call greeter greet World` or
     /// `call kv put k v get k`.
     Call {
@@ -50,12 +61,18 @@ enum Command {
         dir: PluginsArg,
         /// The plugin's name (see `plugboard list`).
         plugin: String,
-        /// The method, then its arguments. Greeter: `greet NAME`.
+        /// The method, then its arguments. Greeter: `greet NAME`, `shout NAME`.
         /// KeyValue: `put KEY VALUE`, `get KEY`, `delete KEY`, `list`; several
         /// may follow each other in one call, on the same object.
         #[arg(required = true, num_args = 1.., value_name = "METHOD [ARGS]")]
         call: Vec<String>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -80,6 +97,7 @@ fn run(cli: &Cli) -> Result<(), String> {
             print_report(&report, cli.verbose);
             Ok(())
         }
+        Command::Check { dir, format } => check(&dir.plugins, *format, cli.verbose),
         Command::Call { dir, plugin, call } => {
             let (host, report) = load(&dir.plugins);
             for refused in report.refused() {
@@ -94,6 +112,8 @@ fn load(dir: &std::path::Path) -> (PluginHost, LoadReport) {
     let mut host = PluginHost::builder()
         .handshake(HANDSHAKE)
         .protocol_versions([PROTOCOL_VERSION])
+        .interface::<GreeterBox>()
+        .interface::<KeyValueBox>()
         .plugins_dir(dir)
         .build();
     let report = host.load();
@@ -153,25 +173,27 @@ fn call_plugin(
     };
     match info.entry.interface.as_str() {
         "Greeter" => {
-            let greeter: GreeterBox = host.dispense(plugin).map_err(describe)?;
-            match call {
+            let greeter: Plugin<GreeterBox> = host.dispense(plugin).map_err(describe)?;
+            let answer = match call {
                 [method, name] if method == "greet" => {
-                    let answer = greeter
-                        .greet(name.as_str().into())
-                        .into_result()
-                        .map_err(|e| format!("plugin `{plugin}`: {e}"))?;
-                    println!("{answer}");
-                    Ok(())
+                    greeter.call(|g| g.greet(name.as_str().into()))
                 }
-                _ => Err(format!(
-                    "plugin `{plugin}` is a Greeter; its method is `greet NAME`, got `{}`",
-                    call.join(" ")
-                )),
-            }
+                [method, name] if method == "shout" => {
+                    greeter.call(|g| g.shout(name.as_str().into()))
+                }
+                _ => {
+                    return Err(format!(
+                        "plugin `{plugin}` is a Greeter; its methods are `greet NAME` and `shout NAME`, got `{}`",
+                        call.join(" ")
+                    ))
+                }
+            };
+            println!("{}", answer.map_err(|e| e.to_string())?);
+            Ok(())
         }
         "KeyValue" => {
-            let kv: KeyValueBox = host.dispense(plugin).map_err(describe)?;
-            call_kv(&kv, plugin, call)
+            let kv: Plugin<KeyValueBox> = host.dispense(plugin).map_err(describe)?;
+            call_kv(&kv, call)
         }
         other => Err(format!(
             "plugin `{plugin}` implements {other}, which this CLI cannot call (it knows Greeter and KeyValue)"
@@ -179,8 +201,9 @@ fn call_plugin(
     }
 }
 
-fn call_kv(kv: &KeyValueBox, plugin: &str, mut call: &[String]) -> Result<(), String> {
-    let fail = |e: plugboard_interface::PluginError| format!("plugin `{plugin}`: {e}");
+fn call_kv(kv: &Plugin<KeyValueBox>, mut call: &[String]) -> Result<(), String> {
+    let plugin = kv.name();
+    let fail = |e: plugboard_interface::PluginError| kv.explain(e).to_string();
     while let Some((method, rest)) = call.split_first() {
         call = match (method.as_str(), rest) {
             ("put", [key, value, rest @ ..]) => {
@@ -224,4 +247,107 @@ fn call_kv(kv: &KeyValueBox, plugin: &str, mut call: &[String]) -> Result<(), St
         };
     }
     Ok(())
+}
+
+/// `plugboard check`: every file against this host, as text or JSON.
+fn check(dir: &std::path::Path, format: Format, verbose: bool) -> Result<(), String> {
+    let (host, report) = load(dir);
+    if let Some(e @ LoadError::FolderUnreadable { .. }) = report.refused().next() {
+        return Err(e.to_string());
+    }
+    // Loaded files still fail the check if one of their plugins cannot be
+    // dispensed (its factory fails or panics).
+    let probes = host.verify();
+    let probe_failure = |path: &std::path::Path| {
+        probes
+            .iter()
+            .filter(|(info, _)| info.path == path)
+            .find_map(|(_, outcome)| outcome.as_ref().and_then(|r| r.as_ref().err()))
+    };
+    let mut files = Vec::new();
+    let (mut ok, mut refused) = (0, 0);
+    for outcome in &report.outcomes {
+        let path = outcome.path.display().to_string();
+        let value = match &outcome.result {
+            Ok(lib) => match probe_failure(&outcome.path) {
+                None => {
+                    ok += 1;
+                    json!({
+                        "path": path,
+                        "status": "ok",
+                        "library": { "name": lib.name, "version": lib.version },
+                        "protocol": lib.protocol,
+                        "offered_protocols": lib.offered_protocols,
+                        "plugins": lib.entries.iter().map(|e| json!({
+                            "name": e.name,
+                            "interface": e.interface,
+                            "interface_version": e.interface_version,
+                            "missing_methods": e.missing_methods.iter().map(|m| json!({
+                                "name": m.name, "since": m.since,
+                            })).collect::<Vec<_>>(),
+                        })).collect::<Vec<_>>(),
+                    })
+                }
+                Some(e) => {
+                    refused += 1;
+                    json!({ "path": path, "status": "refused", "kind": e.kind(), "reason": e.to_string() })
+                }
+            },
+            Err(e) => {
+                refused += 1;
+                let mut v = json!({ "path": path, "status": "refused", "kind": e.kind(), "reason": e.to_string() });
+                if verbose {
+                    if let Some(details) = e.details() {
+                        v["details"] = json!(details);
+                    }
+                }
+                v
+            }
+        };
+        files.push(value);
+    }
+    match format {
+        Format::Json => {
+            let doc = json!({
+                "plugins_dir": dir.display().to_string(),
+                "host": {
+                    "protocols": host.protocol_versions(),
+                    "interfaces": host.interfaces().iter().map(|(n, v)| json!({"name": n, "version": v})).collect::<Vec<_>>(),
+                },
+                "files": files,
+                "ok": ok,
+                "refused": refused,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+            );
+        }
+        Format::Text => {
+            for (file, outcome) in files.iter().zip(&report.outcomes) {
+                if let (true, Ok(lib)) = (file["status"] == "ok", &outcome.result) {
+                    println!("ok      {lib}");
+                } else {
+                    println!("refused {}", file["reason"].as_str().unwrap_or_default());
+                    if verbose {
+                        if let Some(details) =
+                            outcome.result.as_ref().err().and_then(|e| e.details())
+                        {
+                            println!("--- details ---\n{details}");
+                        }
+                    }
+                }
+            }
+            println!("{} file(s): {ok} ok, {refused} refused", ok + refused);
+        }
+    }
+    if refused == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{refused} of {} plugin file(s) in {} did not pass",
+            ok + refused,
+            dir.display()
+        ))
+    }
 }

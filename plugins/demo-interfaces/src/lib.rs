@@ -24,10 +24,24 @@ pub const HANDSHAKE: HandshakeConfig = HandshakeConfig {
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Says hello: the classic go-plugin "basic" example.
+///
+/// Version history: 1.0 had `greet`; 1.1 added `shout` (optional: plugins
+/// built against 1.0 still load, and `shout` then returns
+/// [`PluginError::method_missing`]).
 #[sabi_trait]
 pub trait Greeter: Send + Sync {
     /// Returns a greeting for `name`.
+    ///
+    /// `last_prefix_field` marks the end of the methods every 1.x plugin has;
+    /// it has been on `greet` since 1.0 and must never move.
+    #[sabi(last_prefix_field)]
     fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError>;
+
+    /// Returns a loud greeting for `name`. Since 1.1.
+    fn shout(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
+        let _ = name;
+        RResult::RErr(PluginError::method_missing("shout"))
+    }
 }
 
 /// A dispensed `Greeter` plugin object.
@@ -35,7 +49,8 @@ pub type GreeterBox = Greeter_TO<'static, RBox<()>>;
 
 impl Interface for GreeterBox {
     const NAME: &'static str = "Greeter";
-    const VERSION: &'static str = "1.0.0";
+    const VERSION: &'static str = "1.1.0";
+    const OPTIONAL_METHODS: &'static [(&'static str, &'static str)] = &[("shout", "1.1.0")];
 }
 
 /// A stateful key-value store.
@@ -51,6 +66,9 @@ pub trait KeyValue: Send + Sync {
     /// Removes `key`; returns whether it was present.
     fn delete(&self, key: RStr<'_>) -> RResult<bool, PluginError>;
     /// All keys, sorted.
+    ///
+    /// The last method of 1.0: later minor versions add methods after it.
+    #[sabi(last_prefix_field)]
     fn list(&self) -> RResult<RVec<RString>, PluginError>;
 }
 

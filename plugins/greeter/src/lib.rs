@@ -13,6 +13,10 @@ impl Greeter for Hello {
     fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
         guard(|| Ok(format!("Hello, {name}!").into()))
     }
+
+    fn shout(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
+        guard(|| Ok(format!("HELLO, {}!", name.to_uppercase()).into()))
+    }
 }
 
 export_plugins! {

@@ -5,7 +5,7 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use plugboard_demo::{GreeterBox, KeyValueBox, HANDSHAKE, PROTOCOL_VERSION};
-use plugboard_host::{testing::build_cdylibs, PluginHost};
+use plugboard_host::{testing::build_cdylibs, Plugin, PluginHost};
 
 /// The demo plugin packages, in `plugins/`.
 const DEMO_PLUGINS: &[&str] = &["greeter", "greeter-formal", "kv", "toolbox"];
@@ -56,7 +56,7 @@ fn run() -> Result<(), String> {
         let name = &plugin.entry.name;
         match plugin.entry.interface.as_str() {
             "Greeter" => {
-                let greeter: GreeterBox = host.dispense(name).map_err(|e| e.to_string())?;
+                let greeter: Plugin<GreeterBox> = host.dispense(name).map_err(|e| e.to_string())?;
                 let answer = greeter
                     .greet("World".into())
                     .into_result()
@@ -64,7 +64,7 @@ fn run() -> Result<(), String> {
                 println!("{name}: {answer}");
             }
             "KeyValue" => {
-                let kv: KeyValueBox = host.dispense(name).map_err(|e| e.to_string())?;
+                let kv: Plugin<KeyValueBox> = host.dispense(name).map_err(|e| e.to_string())?;
                 kv.put("answer".into(), "forty-two".into())
                     .into_result()
                     .map_err(|e| e.to_string())?;
