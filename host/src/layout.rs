@@ -5,13 +5,27 @@
 //! and found, on one line. The full report stays available for `--verbose`.
 
 use abi_stable::{
-    abi_stability::abi_checking::AbiInstabilityErrors, type_layout::TLFieldOrFunction,
+    abi_stability::abi_checking::{AbiInstability, AbiInstabilityError, AbiInstabilityErrors},
+    type_layout::TLFieldOrFunction,
 };
 
 /// The first mismatch of a layout check, on one line:
 /// ``at `Greeter_TO.obj.vtable.greet`: mismatched type: expected `u64`, found `RStr`.``
+///
+/// A vtable with fewer methods than the host's ("too many fields") is what an
+/// older minor looks like, and not the interesting part when something else
+/// differs too: other mismatches are preferred.
 pub(crate) fn summarize(errors: &AbiInstabilityErrors) -> String {
-    let Some(first) = errors.errors.iter().find(|e| !e.errs.is_empty()) else {
+    let only_field_count = |e: &&AbiInstabilityError| {
+        e.errs
+            .iter()
+            .all(|i| matches!(i, AbiInstability::FieldCountMismatch(_)))
+    };
+    let nonempty = || errors.errors.iter().filter(|e| !e.errs.is_empty());
+    let Some(first) = nonempty()
+        .find(|e| !only_field_count(e))
+        .or_else(|| nonempty().next())
+    else {
         return "the type layouts differ".to_owned();
     };
     let mut location = vec![errors.interface.name()];
@@ -19,6 +33,7 @@ pub(crate) fn summarize(errors: &AbiInstabilityErrors) -> String {
         TLFieldOrFunction::Field(field) => field.name(),
         TLFieldOrFunction::Function(function) => function.name.as_str(),
     }));
+    location.dedup();
     format!(
         "at `{}`: {}",
         location.join("."),
@@ -63,6 +78,7 @@ fn first_error_block(report: &str) -> String {
 
 fn shorten(value: &str) -> String {
     const MAX: usize = 80;
+    let value = value.trim_start_matches("field_name:");
     if value.len() <= MAX {
         return value.to_owned();
     }

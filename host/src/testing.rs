@@ -17,6 +17,7 @@
 //! }
 //! ```
 
+use crate::{DispenseError, LibraryInfo, LoadError, PluginHost, PluginHostBuilder};
 use std::{
     collections::BTreeMap,
     io::{BufRead, BufReader},
@@ -129,4 +130,104 @@ fn cdylib_artifact(line: &str) -> Option<(String, PathBuf)> {
         .filter_map(|f| f.as_str())
         .find(|f| f.ends_with(&ext))?;
     Some((name, PathBuf::from(file)))
+}
+
+/// Why [`check_cdylib`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginTestError {
+    /// The crate did not build.
+    #[error("building the plugin failed: {0}")]
+    Build(#[from] BuildError),
+    /// The host refused the library.
+    #[error("the host refused the plugin library: {0}")]
+    Refused(LoadError),
+    /// A plugin implements an interface the host was not told about, so it
+    /// could not be dispensed.
+    #[error(
+        "plugin `{plugin}` implements {interface}, which the test host does not register; add `.interface::<YourInterfaceType>()` to the host builder"
+    )]
+    Unregistered {
+        /// The plugin's name.
+        plugin: String,
+        /// Its interface.
+        interface: String,
+    },
+    /// A plugin passed the load checks but could not be dispensed.
+    #[error("{0}")]
+    Dispense(DispenseError),
+    /// The library exports no plugins for the negotiated protocol.
+    #[error("the library loaded but exports no plugins")]
+    Empty,
+}
+
+/// A plugin library that passed [`check_cdylib`], with the host that loaded it.
+pub struct CheckedPlugin {
+    /// The host, with the library loaded: dispense from it to test calls.
+    pub host: PluginHost,
+    /// What the host loaded.
+    pub library: LibraryInfo,
+}
+
+/// Builds the `cdylib` of `package` (from `manifest_dir`), loads it into a
+/// host built from `host`, and checks that it passes the handshake and that
+/// every plugin it declares can be dispensed (interface name, semver and
+/// layout checked, factory run). The host must register (with
+/// [`PluginHostBuilder::interface`]) every interface the library's plugins
+/// implement.
+///
+/// Meant for a plugin crate's own tests, like go-plugin's
+/// `TestPluginRPCConn`: build the host as the application does, so the test
+/// shows the plugin works with that application.
+///
+/// # Examples
+///
+/// In `plugins/greeter/tests/plugin.rs`:
+///
+/// ```no_run
+/// use plugboard_demo::{GreeterBox, KeyValueBox, HANDSHAKE};
+/// use plugboard_host::{testing, Plugin, PluginHost};
+///
+/// let checked = testing::check_cdylib(
+///     env!("CARGO_MANIFEST_DIR"),
+///     env!("CARGO_PKG_NAME"),
+///     PluginHost::builder().handshake(HANDSHAKE).interface::<GreeterBox>(),
+/// )
+/// .unwrap();
+/// let greeter: Plugin<GreeterBox> = checked.host.dispense("greeter").unwrap();
+/// ```
+///
+/// # Errors
+///
+/// A [`PluginTestError`] that says which step failed and why.
+pub fn check_cdylib(
+    manifest_dir: impl AsRef<Path>,
+    package: &str,
+    host: PluginHostBuilder,
+) -> Result<CheckedPlugin, PluginTestError> {
+    let built = build_cdylibs(manifest_dir, &[package])?;
+    let path = built
+        .get(package)
+        .cloned()
+        .ok_or_else(|| BuildError::NoCdylib {
+            package: package.to_owned(),
+        })?;
+    let mut host = host.build();
+    let library = host.load_file(&path).map_err(PluginTestError::Refused)?;
+    if library.entries.is_empty() {
+        return Err(PluginTestError::Empty);
+    }
+    for (info, outcome) in host.verify() {
+        match outcome {
+            None => {
+                return Err(PluginTestError::Unregistered {
+                    plugin: info.entry.name,
+                    interface: info.entry.interface,
+                })
+            }
+            Some(Err(e)) => return Err(PluginTestError::Dispense(e)),
+            Some(Ok(())) => {}
+        }
+    }
+    Ok(CheckedPlugin { host, library })
 }

@@ -167,3 +167,76 @@ fn an_empty_or_missing_folder_is_not_a_crash() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("cannot read the plugins folder"), "{err}");
 }
+
+/// `plugboard check` is a Greeter 1.1 host: its verdicts on the compat
+/// fixtures are the 1.1 row of the matrix in tests/suite/tests/compat.rs.
+#[test]
+fn check_reports_the_compat_fixtures_like_the_matrix() {
+    let dir = PluginDir::new();
+    for p in [
+        "compat-plugin-1_0",
+        "compat-plugin-1_1",
+        "compat-plugin-2_0",
+        "compat-plugin-1_0-silent",
+    ] {
+        dir.add(p);
+    }
+    let d = dir.path().to_str().unwrap();
+
+    let out = plugboard(&["check", "--plugins", d]);
+    assert_eq!(out.status.code(), Some(1), "not every file passes");
+    let text = stdout(&out);
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line for {needle}: {text}"))
+            .to_owned()
+    };
+    assert!(line("libcompat_plugin_1_0.so").starts_with("ok "));
+    assert!(
+        line("libcompat_plugin_1_0.so").contains("optional methods missing: shout (since 1.1.0)")
+    );
+    assert!(line("libcompat_plugin_1_1.so").starts_with("ok "));
+    assert!(line("libcompat_plugin_2_0.so").starts_with("refused "));
+    assert!(line("libcompat_plugin_1_0_silent.so").starts_with("refused "));
+    assert!(text.contains("4 file(s): 2 ok, 2 refused"), "{text}");
+
+    let out = plugboard(&["check", "--plugins", d, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let verdict = |file: &str| {
+        doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(file))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(verdict("libcompat_plugin_1_0.so")["status"], "ok");
+    assert_eq!(verdict("libcompat_plugin_1_0.so")["protocol"], 1);
+    assert_eq!(
+        verdict("libcompat_plugin_1_0.so")["plugins"][0]["missing_methods"][0]["name"],
+        "shout"
+    );
+    assert_eq!(verdict("libcompat_plugin_1_1.so")["status"], "ok");
+    assert_eq!(
+        verdict("libcompat_plugin_2_0.so")["kind"],
+        "IncompatibleVersion"
+    );
+    assert_eq!(
+        verdict("libcompat_plugin_1_0_silent.so")["kind"],
+        "LayoutMismatch"
+    );
+    assert_eq!(doc["ok"], 2);
+    assert_eq!(doc["refused"], 2);
+    assert_eq!(doc["host"]["interfaces"][0]["name"], "Greeter");
+}
+
+#[test]
+fn check_passes_when_every_file_loads() {
+    let dir = demo_dir();
+    let out = plugboard(&["check", "--plugins", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("4 file(s): 4 ok, 0 refused"));
+}

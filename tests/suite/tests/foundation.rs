@@ -89,8 +89,7 @@ fn unknown_name_lists_the_available_names() {
 
     let err = host
         .dispense::<GreeterBox>("gretter")
-        .err()
-        .expect("unknown name is an error");
+        .expect_err("unknown name is an error");
     match &err {
         DispenseError::UnknownPlugin { name, available } => {
             assert_eq!(name, "gretter");
@@ -114,8 +113,7 @@ fn dispensing_as_the_wrong_interface_is_refused() {
 
     let err = host
         .dispense::<GreeterBox>("kv")
-        .err()
-        .expect("kv is not a Greeter");
+        .expect_err("kv is not a Greeter");
     match &err {
         DispenseError::WrongInterface {
             plugin,
@@ -156,8 +154,7 @@ fn a_plugin_whose_object_layout_differs_is_refused_at_dispense() {
 
     let err = host
         .dispense::<GreeterBox>("fake-greeter")
-        .err()
-        .expect("layout mismatch");
+        .expect_err("layout mismatch");
     match &err {
         DispenseError::LayoutMismatch {
             plugin,

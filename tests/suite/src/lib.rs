@@ -21,13 +21,18 @@ pub const PACKAGES: &[&str] = &[
     "fixture-wrong-cookie",
     "fixture-versioned-greeter",
     "fixture-fake-greeter",
+    "compat-plugin-1_0",
+    "compat-plugin-1_1",
+    "compat-plugin-2_0",
+    "compat-plugin-1_0-silent",
 ];
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
+        .ancestors()
+        .nth(2)
+        .expect("tests/suite is two folders below the workspace root")
         .to_owned()
 }
 
