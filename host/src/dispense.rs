@@ -8,7 +8,8 @@
 use std::mem::MaybeUninit;
 
 use abi_stable::{
-    abi_stability::abi_checking::check_layout_compatibility, std_types::RResult,
+    abi_stability::abi_checking::{check_layout_compatibility, AbiInstabilityErrors},
+    std_types::RResult,
     type_layout::TypeLayout,
 };
 use plugboard_interface::Interface;
@@ -77,22 +78,17 @@ pub(crate) fn check(
     if !semver_compatible(&host, &plugin) {
         return Err(version_error());
     }
-    let plugin_is_older = plugin < host;
-    if let Err(errors) = check_layout_compatibility(spec.layout, entry.layout) {
-        let accepted_as_older =
-            plugin_is_older && check_layout_compatibility(entry.layout, spec.layout).is_ok();
-        if !accepted_as_older {
-            return Err(DispenseError::LayoutMismatch {
-                plugin: info.entry.name.clone(),
-                path: info.path.clone(),
-                interface: spec.name,
-                expected: spec.version,
-                found: entry.interface_version.to_string(),
-                summary: layout::summarize(&errors),
-                details: errors.to_string().into(),
-            });
+    check_layouts(spec.layout, entry.layout, plugin < host).map_err(|errors| {
+        DispenseError::LayoutMismatch {
+            plugin: info.entry.name.clone(),
+            path: info.path.clone(),
+            interface: spec.name,
+            expected: spec.version,
+            found: entry.interface_version.to_string(),
+            summary: layout::summarize(&errors),
+            details: errors.to_string().into(),
         }
-    }
+    })?;
     Ok(spec
         .optional_methods
         .iter()
@@ -102,6 +98,42 @@ pub(crate) fn check(
             since: (*since).to_owned(),
         })
         .collect())
+}
+
+/// Checks that `actual` can be used where `expected` is expected. When the
+/// `actual` side declares an older minor version, a failed check is retried
+/// the other way round: that passes exactly when `actual` is `expected` with
+/// trailing prefix fields (methods) missing, which the optional accessors
+/// handle. Used for plugins (actual) in hosts (expected), for the root
+/// module, and for host services (actual) requested by plugins (expected).
+pub(crate) fn check_layouts(
+    expected: &'static TypeLayout,
+    actual: &'static TypeLayout,
+    actual_is_older: bool,
+) -> Result<(), AbiInstabilityErrors> {
+    match check_layout_compatibility(expected, actual) {
+        Ok(()) => Ok(()),
+        Err(_) if actual_is_older && check_layout_compatibility(actual, expected).is_ok() => Ok(()),
+        Err(errors) => Err(errors),
+    }
+}
+
+/// Version and layout check of one side against the other, with a one-line
+/// reason on failure.
+pub(crate) fn layouts_compatible(
+    expected: &'static TypeLayout,
+    expected_version: &str,
+    actual: &'static TypeLayout,
+    actual_version: &str,
+) -> Result<(), String> {
+    let parse = |v: &str| {
+        semver::Version::parse(v).map_err(|e| format!("`{v}` is not a semantic version ({e})"))
+    };
+    let (expected_v, actual_v) = (parse(expected_version)?, parse(actual_version)?);
+    if !semver_compatible(&expected_v, &actual_v) {
+        return Err("the major versions differ".to_owned());
+    }
+    check_layouts(expected, actual, actual_v < expected_v).map_err(|e| layout::summarize(&e))
 }
 
 /// Calls the plugin's factory for an `I`. [`check`] must have passed for

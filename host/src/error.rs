@@ -332,6 +332,13 @@ pub enum DispenseError {
         details: Box<str>,
     },
 
+    /// The host was closed.
+    #[error("cannot dispense `{plugin}`: the host was closed")]
+    Closed {
+        /// The plugin asked for.
+        plugin: String,
+    },
+
     /// The plugin's factory failed (returned an error or panicked).
     #[error("plugin `{plugin}` ({}) failed to create its object: {source}", path.display())]
     FactoryFailed {
@@ -354,6 +361,7 @@ impl DispenseError {
             Self::IncompatibleVersion { .. } => "IncompatibleVersion",
             Self::LayoutMismatch { .. } => "LayoutMismatch",
             Self::FactoryFailed { .. } => "FactoryFailed",
+            Self::Closed { .. } => "Closed",
         }
     }
 

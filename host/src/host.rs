@@ -7,13 +7,14 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use plugboard_interface::{HandshakeConfig, Interface};
+use plugboard_interface::{HandshakeConfig, HostContext, Interface, PanicPolicy, PluginError};
 
 use crate::{
     discover,
     dispense::{self, InterfaceSpec},
     handshake, load,
     registry::{EntryInfo, Registry, Slot},
+    services::{self, ServiceSpec, Shared},
     DispenseError, FileOutcome, LibraryInfo, LoadError, LoadReport, Plugin, PluginInfo, PluginMeta,
 };
 
@@ -44,8 +45,11 @@ pub struct PluginHost {
     protocols: Vec<u32>,
     plugins_dir: Option<PathBuf>,
     interfaces: Vec<InterfaceSpec>,
+    panic_policy: PanicPolicy,
+    shared: Arc<Shared>,
     registry: Registry,
     checked: Mutex<HashMap<(String, TypeId), Arc<PluginMeta>>>,
+    closed: bool,
 }
 
 /// Configures a [`PluginHost`].
@@ -55,6 +59,10 @@ pub struct PluginHostBuilder {
     protocols: Vec<u32>,
     plugins_dir: Option<PathBuf>,
     interfaces: Vec<InterfaceSpec>,
+    host_name: String,
+    host_version: String,
+    services: BTreeMap<String, ServiceSpec>,
+    panic_policy: PanicPolicy,
 }
 
 impl PluginHost {
@@ -68,6 +76,10 @@ impl PluginHost {
             protocols: vec![1],
             plugins_dir: None,
             interfaces: Vec::new(),
+            host_name: env!("CARGO_PKG_NAME").to_owned(),
+            host_version: env!("CARGO_PKG_VERSION").to_owned(),
+            services: BTreeMap::new(),
+            panic_policy: PanicPolicy::default(),
         }
     }
 
@@ -169,7 +181,21 @@ impl PluginHost {
         };
         let entries = set.entries.as_slice();
         let missing_methods = self.check_registered_interfaces(path, entries)?;
+        self.registry.validate(path, entries)?;
         let meta = root.metadata();
+        // Every check passed: now the library's own init runs (log bridge,
+        // host services, the plugin's `on_load`), guarded inside the plugin.
+        let context = HostContext {
+            services: services::for_library(meta.name.as_str(), &self.shared),
+            max_log_level: log::max_level() as u8,
+            panic_policy: self.panic_policy,
+        };
+        (root.init())(context)
+            .into_result()
+            .map_err(|e| LoadError::InitFailed {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
         let info = LibraryInfo {
             path: path.to_owned(),
             name: meta.name.to_string(),
@@ -228,6 +254,11 @@ impl PluginHost {
     /// [`DispenseError::WrongInterface`], [`DispenseError::IncompatibleVersion`],
     /// [`DispenseError::LayoutMismatch`], or [`DispenseError::FactoryFailed`].
     pub fn dispense<I: Interface>(&self, name: &str) -> Result<Plugin<I>, DispenseError> {
+        if self.closed {
+            return Err(DispenseError::Closed {
+                plugin: name.to_owned(),
+            });
+        }
         let slot = self.slot(name)?;
         let info = self.registry.plugin_info(&slot);
         let key = (name.to_owned(), TypeId::of::<I>());
@@ -259,7 +290,60 @@ impl PluginHost {
             }
         };
         let object = dispense::create::<I>(&slot, &info)?;
-        Ok(Plugin::new(object, meta))
+        let root = self.registry.libraries[slot.library].root;
+        Ok(Plugin::new(object, meta, root.poisoned()))
+    }
+
+    /// Whether code of the library that provides `name` has panicked (a
+    /// panic caught inside the library marks the whole library).
+    pub fn is_poisoned(&self, name: &str) -> Option<bool> {
+        let slot = self.registry.by_name.get(name)?;
+        Some((self.registry.libraries[slot.library].root.poisoned())())
+    }
+
+    /// Sets the host's maximum log level (`log::set_max_level`) and applies
+    /// it inside every loaded library, so that a statement the host would
+    /// drop is filtered inside the plugin, without crossing the boundary.
+    /// Call it instead of `log::set_max_level` after libraries are loaded.
+    pub fn set_max_log_level(&self, level: log::LevelFilter) {
+        log::set_max_level(level);
+        for library in &self.registry.libraries {
+            (library.root.set_max_log_level())(level as u8);
+        }
+    }
+
+    /// How many log records plugins have forwarded to this host so far
+    /// (whether or not the host's logger kept them).
+    pub fn log_records_forwarded(&self) -> u64 {
+        self.shared
+            .forwarded
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Shuts the host down: calls every library's shutdown hook once, in
+    /// reverse load order, each guarded inside its library, and returns what
+    /// each reported. After `close`, [`dispense`](Self::dispense) refuses.
+    /// Objects already dispensed keep their library mapped (libraries are
+    /// never unloaded), but the plugin may have released its state.
+    ///
+    /// Dropping the host calls `close` if it has not run.
+    pub fn close(&mut self) -> Vec<(PathBuf, Result<(), PluginError>)> {
+        if self.closed {
+            return Vec::new();
+        }
+        self.closed = true;
+        self.registry
+            .libraries
+            .iter()
+            .rev()
+            .map(|library| {
+                let result = (library.root.shutdown())().into_result();
+                if let Err(e) = &result {
+                    log::warn!("{}: shutdown failed: {e}", library.info.path.display());
+                }
+                (library.info.path.clone(), result)
+            })
+            .collect()
     }
 
     /// Dispenses every loaded plugin whose interface this host registered
@@ -394,6 +478,38 @@ impl PluginHostBuilder {
         self
     }
 
+    /// The host's name and version, as plugins see them through
+    /// `plugboard_interface::host()` (default: plugboard-host's own).
+    pub fn host_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
+        self.host_name = name.into();
+        self.host_version = version.into();
+        self
+    }
+
+    /// Offers plugins a service of interface `S` under `name`: a plugin gets
+    /// a new object from `make` with `plugboard_interface::service::<S>(name)`,
+    /// after the same interface, version and layout checks as dispensing
+    /// (with the plugin as the expecting side). This is how a plugin calls
+    /// back into the host, as in go-plugin's bidirectional example.
+    pub fn service<S: Interface>(
+        mut self,
+        name: impl Into<String>,
+        make: impl Fn() -> S + Send + Sync + 'static,
+    ) -> Self {
+        self.services.insert(name.into(), ServiceSpec::new(make));
+        self
+    }
+
+    /// What plugins do after one of their calls panicked (default:
+    /// [`PanicPolicy::KeepServing`]). The panic itself is always caught
+    /// inside the plugin and returned as a `Panicked` [`PluginError`]; with
+    /// [`PanicPolicy::RefuseAfterPanic`] the library then answers every
+    /// guarded call and every dispense with a `Poisoned` error.
+    pub fn panic_policy(mut self, policy: PanicPolicy) -> Self {
+        self.panic_policy = policy;
+        self
+    }
+
     /// The folder [`PluginHost::load`] reads.
     pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugins_dir = Some(dir.into());
@@ -407,8 +523,22 @@ impl PluginHostBuilder {
             protocols: self.protocols,
             plugins_dir: self.plugins_dir,
             interfaces: self.interfaces,
+            panic_policy: self.panic_policy,
+            shared: Arc::new(Shared {
+                host_name: self.host_name,
+                host_version: self.host_version,
+                services: self.services,
+                forwarded: Default::default(),
+            }),
             registry: Registry::default(),
             checked: Mutex::new(HashMap::new()),
+            closed: false,
         }
+    }
+}
+
+impl Drop for PluginHost {
+    fn drop(&mut self) {
+        self.close();
     }
 }

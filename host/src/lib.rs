@@ -56,6 +56,7 @@ mod load;
 mod plugin;
 mod registry;
 mod report;
+mod services;
 pub mod testing;
 
 pub use discover::{discover, is_candidate, LIBRARY_EXTENSION};

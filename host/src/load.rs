@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use abi_stable::{
-    abi_stability::abi_checking::check_layout_compatibility,
     library::{
         AbiHeader, AbiHeaderRef, LibHeader, LibraryError, RootModule,
         ROOT_MODULE_LOADER_NAME_WITH_NUL,
@@ -16,7 +15,7 @@ use abi_stable::{
 use libloading::Library;
 use plugboard_interface::PluginLibraryRef;
 
-use crate::{layout, LoadError};
+use crate::{dispense, layout, LoadError};
 
 /// A library opened and leaked for the life of the process, and its root module.
 pub(crate) struct Opened {
@@ -99,18 +98,14 @@ fn check_root_layout(path: &Path, lib_header: &LibHeader) -> Result<(), LoadErro
         ));
     };
     let host_layout = <PluginLibraryRef as StableAbi>::LAYOUT;
-    if let Err(errors) = check_layout_compatibility(host_layout, library_layout) {
-        let host_version = VersionNumber::new(PluginLibraryRef::VERSION_STRINGS).ok();
-        let library_version = VersionNumber::new(lib_header.version_strings()).ok();
-        let library_is_older = match (host_version, library_version) {
-            (Some(h), Some(l)) => (l.major, l.minor, l.patch) < (h.major, h.minor, h.patch),
-            _ => false,
-        };
-        if !(library_is_older && check_layout_compatibility(library_layout, host_layout).is_ok()) {
-            return Err(incompatible(layout::summarize(&errors), errors.to_string()));
-        }
-    }
-    Ok(())
+    let host_version = VersionNumber::new(PluginLibraryRef::VERSION_STRINGS).ok();
+    let library_version = VersionNumber::new(lib_header.version_strings()).ok();
+    let library_is_older = match (host_version, library_version) {
+        (Some(h), Some(l)) => (l.major, l.minor, l.patch) < (h.major, h.minor, h.patch),
+        _ => false,
+    };
+    dispense::check_layouts(host_layout, library_layout, library_is_older)
+        .map_err(|errors| incompatible(layout::summarize(&errors), errors.to_string()))
 }
 
 #[cfg(unix)]

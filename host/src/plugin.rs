@@ -49,11 +49,22 @@ pub struct PluginMeta {
 pub struct Plugin<I> {
     object: I,
     meta: Arc<PluginMeta>,
+    poisoned: extern "C" fn() -> bool,
 }
 
 impl<I> Plugin<I> {
-    pub(crate) fn new(object: I, meta: Arc<PluginMeta>) -> Self {
-        Self { object, meta }
+    pub(crate) fn new(object: I, meta: Arc<PluginMeta>, poisoned: extern "C" fn() -> bool) -> Self {
+        Self {
+            object,
+            meta,
+            poisoned,
+        }
+    }
+
+    /// Whether code of this plugin's library has panicked since it was
+    /// loaded (the panic was caught and returned as an error).
+    pub fn is_poisoned(&self) -> bool {
+        (self.poisoned)()
     }
 
     /// What the host knows about this plugin.

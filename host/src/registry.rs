@@ -62,8 +62,7 @@ pub(crate) struct Slot {
 
 pub(crate) struct Loaded {
     pub(crate) info: LibraryInfo,
-    /// Kept so that later steps (init, shutdown hooks) can reach the library.
-    #[allow(dead_code)]
+    /// The root module: shutdown hook, log level, poisoned flag.
     pub(crate) root: PluginLibraryRef,
 }
 
@@ -80,16 +79,10 @@ impl Registry {
         self.libraries.iter().any(|l| l.info.path == path)
     }
 
-    /// Adds a library whose handshake passed, after checking its entries
-    /// and that none of its names is taken.
-    pub(crate) fn insert(
-        &mut self,
-        root: PluginLibraryRef,
-        info_without_entries: LibraryInfo,
-        entries: &[PluginEntry],
-        missing_methods: &BTreeMap<String, Vec<MissingMethod>>,
-    ) -> Result<LibraryInfo, LoadError> {
-        let path = &info_without_entries.path;
+    /// Checks a library's entries (names, versions) and that none of its
+    /// names is taken.
+    pub(crate) fn validate(&self, path: &Path, entries: &[PluginEntry]) -> Result<(), LoadError> {
+        let path = path.to_owned();
         let mut seen = BTreeMap::new();
         for entry in entries {
             let name = entry.name.as_str();
@@ -118,6 +111,18 @@ impl Registry {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Adds a library whose handshake, checks and init passed.
+    pub(crate) fn insert(
+        &mut self,
+        root: PluginLibraryRef,
+        info_without_entries: LibraryInfo,
+        entries: &[PluginEntry],
+        missing_methods: &BTreeMap<String, Vec<MissingMethod>>,
+    ) -> Result<LibraryInfo, LoadError> {
+        self.validate(&info_without_entries.path, entries)?;
         let mut info = info_without_entries;
         info.entries = entries
             .iter()

@@ -19,6 +19,9 @@ pub enum PluginErrorKind {
     /// Returned by the default body of an optional `#[sabi_trait]` method
     /// (see [`PluginError::method_missing`]).
     MethodMissing,
+    /// The library panicked earlier and the host's policy is to refuse
+    /// further calls.
+    Poisoned,
 }
 
 /// An error returned across the plugin boundary.
@@ -47,6 +50,14 @@ impl PluginError {
     /// An operation this plugin does not provide.
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(PluginErrorKind::Unsupported, message)
+    }
+
+    /// The library refuses calls after an earlier panic.
+    pub fn poisoned() -> Self {
+        Self::new(
+            PluginErrorKind::Poisoned,
+            "an earlier call panicked and the host refuses calls into a panicked plugin",
+        )
     }
 
     /// The method `method` is missing from this plugin's interface version.
@@ -87,6 +98,7 @@ impl fmt::Display for PluginError {
             PluginErrorKind::Failed => f.write_str(&self.message),
             PluginErrorKind::Panicked => write!(f, "plugin panicked: {}", self.message),
             PluginErrorKind::Unsupported => write!(f, "not supported: {}", self.message),
+            PluginErrorKind::Poisoned => write!(f, "plugin is poisoned: {}", self.message),
             PluginErrorKind::MethodMissing => write!(
                 f,
                 "method `{}` is not provided: the plugin was built against an older version of the interface",

@@ -2,12 +2,55 @@
 
 use std::{
     ffi::c_void,
-    panic::{catch_unwind, AssertUnwindSafe},
+    sync::atomic::{AtomicBool, Ordering},
 };
 
 use abi_stable::std_types::RResult;
 
-use crate::{guard::panic_message, Interface, PluginError};
+use crate::{guard::catch, logging, services, HostContext, Interface, PluginError};
+
+/// A user's load or unload hook.
+pub type Hook = fn() -> Result<(), PluginError>;
+
+/// Whether the library's shutdown has run since its last init.
+static SHUT_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// The library's init: installs the host's services, the log bridge at the
+/// host's level and the panic policy, then runs the user's `on_load` hook.
+/// Called by the generated `extern "C"` init; never unwinds.
+#[doc(hidden)]
+pub fn run_init(context: HostContext, on_load: Option<Hook>) -> RResult<(), PluginError> {
+    catch(move || {
+        let HostContext {
+            services,
+            max_log_level,
+            panic_policy,
+        } = context;
+        services::install(services);
+        logging::install(max_log_level);
+        crate::guard::set_policy(panic_policy);
+        SHUT_DOWN.store(false, Ordering::SeqCst);
+        on_load.map_or(Ok(()), |hook| hook()).into()
+    })
+}
+
+/// The library's shutdown: runs the user's `on_unload` hook once per init
+/// and drops the host's services. Never unwinds.
+#[doc(hidden)]
+pub fn run_shutdown(on_unload: Option<Hook>) -> RResult<(), PluginError> {
+    if SHUT_DOWN.swap(true, Ordering::SeqCst) {
+        return RResult::ROk(());
+    }
+    let result = catch(|| on_unload.map_or(Ok(()), |hook| hook()).into());
+    services::uninstall();
+    result
+}
+
+/// Sets the library's maximum log level. Never unwinds.
+#[doc(hidden)]
+pub fn run_set_max_log_level(level: u8) {
+    logging::set_max_level(level);
+}
 
 /// Runs a plugin constructor inside the plugin, catching panics, and writes
 /// the object to `out`. Called by the factories [`export_plugins!`] generates.
@@ -21,14 +64,15 @@ pub unsafe fn run_factory<I: Interface>(
     out: *mut c_void,
     make: impl FnOnce() -> I,
 ) -> RResult<(), PluginError> {
-    match catch_unwind(AssertUnwindSafe(make)) {
-        Ok(object) => {
-            // SAFETY: the caller guarantees `out` is valid and aligned for `I`.
-            unsafe { out.cast::<I>().write(object) };
-            RResult::ROk(())
-        }
-        Err(payload) => RResult::RErr(PluginError::panicked(panic_message(payload.as_ref()))),
+    if crate::guard::refusing() {
+        return RResult::RErr(PluginError::poisoned());
     }
+    catch(|| {
+        let object = make();
+        // SAFETY: the caller guarantees `out` is valid and aligned for `I`.
+        unsafe { out.cast::<I>().write(object) };
+        RResult::ROk(())
+    })
 }
 
 /// Exports a plugin library: its handshake, metadata and plugin entries.
@@ -75,6 +119,14 @@ pub unsafe fn run_factory<I: Interface>(
 ///   instead.
 /// * optional `name:`, `version:`, `description:` override the library
 ///   metadata, which defaults to the crate's `CARGO_PKG_*` values.
+/// * optional `on_load: path` and `on_unload: path` name functions
+///   `fn() -> Result<(), PluginError>` run when a host initialises the
+///   library (after its handshake passed) and when the host closes. Both run
+///   inside a panic guard; a failing `on_load` refuses the library.
+///
+/// The init the macro generates also installs the log bridge (the plugin's
+/// `log` records reach the host's logger) and the host's services
+/// ([`host`](crate::host), [`service`](crate::service)).
 ///
 /// Each `expr` runs on every dispense, inside a panic guard in the plugin;
 /// the entry's interface and layout come from the type it evaluates to.
@@ -85,6 +137,8 @@ macro_rules! export_plugins {
         $(name: $name:expr,)?
         $(version: $version:expr,)?
         $(description: $description:expr,)?
+        $(on_load: $on_load:path,)?
+        $(on_unload: $on_unload:path,)?
         plugins: { $($plugins:tt)* } $(,)?
     ) => {
         $crate::export_plugins! {
@@ -92,6 +146,8 @@ macro_rules! export_plugins {
             $(name: $name,)?
             $(version: $version,)?
             $(description: $description,)?
+            $(on_load: $on_load,)?
+            $(on_unload: $on_unload,)?
             protocols: { 1 => { $($plugins)* } },
         }
     };
@@ -100,6 +156,8 @@ macro_rules! export_plugins {
         $(name: $name:expr,)?
         $(version: $version:expr,)?
         $(description: $description:expr,)?
+        $(on_load: $on_load:path,)?
+        $(on_unload: $on_unload:path,)?
         protocols: { $($proto:literal => { $($name_lit:literal => $make:expr),* $(,)? }),+ $(,)? } $(,)?
     ) => {
         #[::abi_stable::export_root_module]
@@ -134,6 +192,32 @@ macro_rules! export_plugins {
                     ),
                 },
                 plugin_sets: ::abi_stable::std_types::RSlice::from_slice(SETS),
+                init: {
+                    extern "C" fn init(
+                        context: $crate::HostContext,
+                    ) -> ::abi_stable::std_types::RResult<(), $crate::PluginError> {
+                        $crate::__private::run_init(context, $crate::__plugboard_hook!($($on_load)?))
+                    }
+                    init
+                },
+                set_max_log_level: {
+                    extern "C" fn set_max_log_level(level: u8) {
+                        $crate::__private::run_set_max_log_level(level)
+                    }
+                    set_max_log_level
+                },
+                shutdown: {
+                    extern "C" fn shutdown() -> ::abi_stable::std_types::RResult<(), $crate::PluginError> {
+                        $crate::__private::run_shutdown($crate::__plugboard_hook!($($on_unload)?))
+                    }
+                    shutdown
+                },
+                poisoned: {
+                    extern "C" fn poisoned() -> bool {
+                        $crate::is_poisoned()
+                    }
+                    poisoned
+                },
             }
             .leak_into_prefix()
         }
@@ -170,5 +254,17 @@ macro_rules! __plugboard_or {
     };
     ($value:expr; $default:expr) => {
         $value
+    };
+}
+
+/// `Some(hook)` or `None` (an implementation detail of [`export_plugins!`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __plugboard_hook {
+    () => {
+        ::core::option::Option::None
+    };
+    ($hook:path) => {
+        ::core::option::Option::Some($hook as $crate::__private::Hook)
     };
 }

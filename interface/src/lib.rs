@@ -37,13 +37,19 @@ mod guard;
 mod handshake;
 mod interface;
 mod library;
+mod logging;
+mod services;
 
 pub use error::{PluginError, PluginErrorKind};
-pub use guard::{guard, guard_result};
+pub use guard::{guard, guard_result, is_poisoned};
 pub use handshake::{Handshake, HandshakeConfig, ABI_VERSION};
 pub use interface::Interface;
 pub use library::{
     Factory, LibraryMetadata, PluginEntry, PluginLibrary, PluginLibraryRef, PluginSet,
+};
+pub use services::{
+    host, service, HostContext, HostServices, HostServicesBox, HostServices_TO, LogRecord,
+    PanicPolicy,
 };
 
 /// Re-exported so that [`export_plugins!`] and interface crates name the same
@@ -52,5 +58,5 @@ pub use abi_stable;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::export::run_factory;
+    pub use crate::export::{run_factory, run_init, run_set_max_log_level, run_shutdown, Hook};
 }

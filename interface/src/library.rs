@@ -12,7 +12,7 @@ use abi_stable::{
     StableAbi,
 };
 
-use crate::{Handshake, Interface, PluginError};
+use crate::{Handshake, HostContext, Interface, PluginError};
 
 /// The root module of a plugin library: what [`export_plugins!`] exports and
 /// what the host reads first.
@@ -32,8 +32,19 @@ pub struct PluginLibrary {
     /// The library's name, version and description.
     pub metadata: LibraryMetadata,
     /// One plugin set per protocol version the library offers.
-    #[sabi(last_prefix_field)]
     pub plugin_sets: RSlice<'static, PluginSet>,
+    /// Called once by a host after the handshake passed: hands over the
+    /// host's services, log level and panic policy, and runs the library's
+    /// `on_load` hook. Panics are caught inside the library.
+    pub init: extern "C" fn(context: HostContext) -> RResult<(), PluginError>,
+    /// Sets the library's maximum log level (the host calls it when its own
+    /// level changes).
+    pub set_max_log_level: extern "C" fn(level: u8),
+    /// Called once when the host closes: runs the library's `on_unload` hook.
+    pub shutdown: extern "C" fn() -> RResult<(), PluginError>,
+    /// Whether code of the library has panicked since it was loaded.
+    #[sabi(last_prefix_field)]
+    pub poisoned: extern "C" fn() -> bool,
 }
 
 impl RootModule for PluginLibraryRef {
