@@ -240,3 +240,70 @@ fn check_passes_when_every_file_loads() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("4 file(s): 4 ok, 0 refused"));
 }
+
+#[test]
+fn plugin_log_lines_reach_the_cli_tagged_with_the_plugin_name() {
+    let dir = demo_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args([
+            "call",
+            "--plugins",
+            dir.path().to_str().unwrap(),
+            "greeter",
+            "greet",
+            "X",
+        ])
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Hello, X!\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains("plugin::greeter::greeter] greeting X"),
+        "{err}"
+    );
+
+    // Filtered per plugin, like any other target.
+    let out = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args([
+            "call",
+            "--plugins",
+            dir.path().to_str().unwrap(),
+            "greeter",
+            "greet",
+            "X",
+        ])
+        .env("RUST_LOG", "warn,plugin::kv=debug")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("greeting X"), "{err}");
+    assert!(
+        err.contains("plugin::kv::kv] kv loaded by plugboard"),
+        "{err}"
+    );
+}
+
+#[test]
+fn call_counter_uses_the_hosts_add_helper() {
+    let dir = demo_dir();
+    dir.add("counter");
+    let d = dir.path().to_str().unwrap();
+    let out = plugboard(&[
+        "call",
+        "--plugins",
+        d,
+        "counter",
+        "add",
+        "k",
+        "5",
+        "add",
+        "k",
+        "7",
+        "get",
+        "k",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "5\n12\n12\n");
+}

@@ -6,9 +6,14 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
+use abi_stable::{sabi_trait::TD_Opaque, std_types::RResult};
 use clap::{Parser, Subcommand, ValueEnum};
-use plugboard_demo::{GreeterBox, KeyValueBox, HANDSHAKE, PROTOCOL_VERSION};
+use plugboard_demo::{
+    AddHelper, AddHelperBox, CounterBox, GreeterBox, KeyValueBox, ADD_HELPER_SERVICE, HANDSHAKE,
+    PROTOCOL_VERSION,
+};
 use plugboard_host::{LoadError, LoadReport, Plugin, PluginHost};
+use plugboard_interface::PluginError;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -62,6 +67,7 @@ enum Command {
         /// The plugin's name (see `plugboard list`).
         plugin: String,
         /// The method, then its arguments. Greeter: `greet NAME`, `shout NAME`.
+        /// Counter: `add KEY N`, `get KEY` (repeatable).
         /// KeyValue: `put KEY VALUE`, `get KEY`, `delete KEY`, `list`; several
         /// may follow each other in one call, on the same object.
         #[arg(required = true, num_args = 1.., value_name = "METHOD [ARGS]")]
@@ -108,12 +114,28 @@ fn run(cli: &Cli) -> Result<(), String> {
     }
 }
 
+/// The CLI's `AddHelper`, offered to plugins as the `add-helper` service.
+struct Adder;
+
+impl AddHelper for Adder {
+    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError> {
+        a.checked_add(b)
+            .ok_or_else(|| PluginError::failed(format!("{a} + {b} overflows")))
+            .into()
+    }
+}
+
 fn load(dir: &std::path::Path) -> (PluginHost, LoadReport) {
     let mut host = PluginHost::builder()
+        .host_info("plugboard", env!("CARGO_PKG_VERSION"))
         .handshake(HANDSHAKE)
         .protocol_versions([PROTOCOL_VERSION])
         .interface::<GreeterBox>()
         .interface::<KeyValueBox>()
+        .interface::<CounterBox>()
+        .service::<AddHelperBox>(ADD_HELPER_SERVICE, || {
+            AddHelperBox::from_value(Adder, TD_Opaque)
+        })
         .plugins_dir(dir)
         .build();
     let report = host.load();
@@ -195,8 +217,12 @@ fn call_plugin(
             let kv: Plugin<KeyValueBox> = host.dispense(plugin).map_err(describe)?;
             call_kv(&kv, call)
         }
+        "Counter" => {
+            let counter: Plugin<CounterBox> = host.dispense(plugin).map_err(describe)?;
+            call_counter(&counter, call)
+        }
         other => Err(format!(
-            "plugin `{plugin}` implements {other}, which this CLI cannot call (it knows Greeter and KeyValue)"
+            "plugin `{plugin}` implements {other}, which this CLI cannot call (it knows Greeter, KeyValue and Counter)"
         )),
     }
 }
@@ -243,6 +269,37 @@ fn call_kv(kv: &Plugin<KeyValueBox>, mut call: &[String]) -> Result<(), String> 
                 return Err(format!(
                     "plugin `{plugin}` is a KeyValue; its methods are put KEY VALUE, get KEY, delete KEY, list; got `{m}`"
                 ))
+            }
+        };
+    }
+    Ok(())
+}
+
+fn call_counter(counter: &Plugin<CounterBox>, mut call: &[String]) -> Result<(), String> {
+    let plugin = counter.name();
+    while let Some((method, rest)) = call.split_first() {
+        call = match (method.as_str(), rest) {
+            ("add", [key, delta, rest @ ..]) => {
+                let delta: i64 = delta
+                    .parse()
+                    .map_err(|_| format!("`add` needs a whole number, got `{delta}`"))?;
+                let total = counter
+                    .call(|c| c.add(key.as_str().into(), delta))
+                    .map_err(|e| e.to_string())?;
+                println!("{total}");
+                rest
+            }
+            ("get", [key, rest @ ..]) => {
+                let total = counter
+                    .call(|c| c.get(key.as_str().into()))
+                    .map_err(|e| e.to_string())?;
+                println!("{total}");
+                rest
+            }
+            (m, _) => {
+                return Err(format!(
+                "plugin `{plugin}` is a Counter; its methods are add KEY N and get KEY; got `{m}`"
+            ))
             }
         };
     }

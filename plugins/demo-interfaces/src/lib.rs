@@ -79,3 +79,41 @@ impl Interface for KeyValueBox {
     const NAME: &'static str = "KeyValue";
     const VERSION: &'static str = "1.0.0";
 }
+
+/// A helper the *host* offers plugins (go-plugin's bidirectional example):
+/// the `counter` plugin asks the host to do its arithmetic.
+#[sabi_trait]
+pub trait AddHelper: Send + Sync {
+    /// `a + b`, or an error on overflow.
+    #[sabi(last_prefix_field)]
+    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError>;
+}
+
+/// The host's `AddHelper` service object.
+pub type AddHelperBox = AddHelper_TO<'static, RBox<()>>;
+
+impl Interface for AddHelperBox {
+    const NAME: &'static str = "AddHelper";
+    const VERSION: &'static str = "1.0.0";
+}
+
+/// The name under which demo hosts offer their [`AddHelper`].
+pub const ADD_HELPER_SERVICE: &str = "add-helper";
+
+/// Named counters; the plugin calls back into the host to add.
+#[sabi_trait]
+pub trait Counter: Send + Sync {
+    /// Adds `delta` to counter `key` (starting at 0) and returns the total.
+    fn add(&self, key: RStr<'_>, delta: i64) -> RResult<i64, PluginError>;
+    /// The total of counter `key` (0 if never added to).
+    #[sabi(last_prefix_field)]
+    fn get(&self, key: RStr<'_>) -> RResult<i64, PluginError>;
+}
+
+/// A dispensed `Counter` plugin object.
+pub type CounterBox = Counter_TO<'static, RBox<()>>;
+
+impl Interface for CounterBox {
+    const NAME: &'static str = "Counter";
+    const VERSION: &'static str = "1.0.0";
+}

@@ -11,7 +11,10 @@ struct Hello;
 
 impl Greeter for Hello {
     fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
-        guard(|| Ok(format!("Hello, {name}!").into()))
+        guard(|| {
+            log::info!("greeting {name}");
+            Ok(format!("Hello, {name}!").into())
+        })
     }
 
     fn shout(&self, name: RStr<'_>) -> RResult<RString, PluginError> {

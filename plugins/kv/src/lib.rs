@@ -58,7 +58,25 @@ impl KeyValue for MemoryStore {
     }
 }
 
+/// Runs when a host loads the library (after its handshake passed).
+fn opened() -> Result<(), PluginError> {
+    let host = plugboard_interface::host().map(|h| h.host_name().into_string());
+    log::debug!(
+        "kv loaded by {}",
+        host.as_deref().unwrap_or("an unknown host")
+    );
+    Ok(())
+}
+
+/// Runs once when the host closes.
+fn closed() -> Result<(), PluginError> {
+    log::info!("kv shutting down");
+    Ok(())
+}
+
 export_plugins! {
     handshake: HANDSHAKE,
+    on_load: opened,
+    on_unload: closed,
     plugins: { "kv" => KeyValueBox::from_value(MemoryStore::default(), TD_Opaque) },
 }

@@ -4,11 +4,27 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use plugboard_demo::{GreeterBox, KeyValueBox, HANDSHAKE, PROTOCOL_VERSION};
+use abi_stable::{sabi_trait::TD_Opaque, std_types::RResult};
+use plugboard_demo::{
+    AddHelper, AddHelperBox, CounterBox, GreeterBox, KeyValueBox, ADD_HELPER_SERVICE, HANDSHAKE,
+    PROTOCOL_VERSION,
+};
 use plugboard_host::{testing::build_cdylibs, Plugin, PluginHost};
+use plugboard_interface::PluginError;
 
 /// The demo plugin packages, in `plugins/`.
-const DEMO_PLUGINS: &[&str] = &["greeter", "greeter-formal", "kv", "toolbox"];
+const DEMO_PLUGINS: &[&str] = &["greeter", "greeter-formal", "kv", "toolbox", "counter"];
+
+/// The demo host's `AddHelper`: plugins call back into it.
+struct Adder;
+
+impl AddHelper for Adder {
+    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError> {
+        a.checked_add(b)
+            .ok_or_else(|| PluginError::failed(format!("{a} + {b} overflows")))
+            .into()
+    }
+}
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
@@ -45,8 +61,15 @@ fn run() -> Result<(), String> {
 
     println!("==> loading {}/", plugins_dir.display());
     let mut host = PluginHost::builder()
+        .host_info("plugboard demo", env!("CARGO_PKG_VERSION"))
         .handshake(HANDSHAKE)
         .protocol_versions([PROTOCOL_VERSION])
+        .interface::<GreeterBox>()
+        .interface::<KeyValueBox>()
+        .interface::<CounterBox>()
+        .service::<AddHelperBox>(ADD_HELPER_SERVICE, || {
+            AddHelperBox::from_value(Adder, TD_Opaque)
+        })
         .build();
     let report = host.load_dir(&plugins_dir);
     print!("{report}");
@@ -76,6 +99,16 @@ fn run() -> Result<(), String> {
                     "{name}: put answer=forty-two, get answer -> {}",
                     value.unwrap_or_default()
                 );
+            }
+            "Counter" => {
+                let counter: Plugin<CounterBox> = host.dispense(name).map_err(|e| e.to_string())?;
+                counter
+                    .call(|c| c.add("visits".into(), 40))
+                    .map_err(|e| e.to_string())?;
+                let total = counter
+                    .call(|c| c.add("visits".into(), 2))
+                    .map_err(|e| e.to_string())?;
+                println!("{name}: add visits 40, add visits 2 -> {total} (the host did the sums)");
             }
             other => println!("{name}: implements {other}, which this demo does not call"),
         }

@@ -9,7 +9,12 @@ use std::{
     sync::OnceLock,
 };
 
-use plugboard_host::{testing::build_cdylibs, PluginHost, LIBRARY_EXTENSION};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use abi_stable::{sabi_trait::TD_Opaque, std_types::RResult};
+use plugboard_demo::{AddHelper, AddHelperBox};
+use plugboard_host::{testing::build_cdylibs, PluginHost, PluginHostBuilder, LIBRARY_EXTENSION};
+use plugboard_interface::PluginError;
 
 /// Every plugin and fixture library the tests use, by package name.
 pub const PACKAGES: &[&str] = &[
@@ -21,6 +26,10 @@ pub const PACKAGES: &[&str] = &[
     "fixture-wrong-cookie",
     "fixture-versioned-greeter",
     "fixture-fake-greeter",
+    "fixture-panicky",
+    "fixture-panic-in-init",
+    "fixture-chatty",
+    "counter",
     "compat-plugin-1_0",
     "compat-plugin-1_1",
     "compat-plugin-2_0",
@@ -102,10 +111,34 @@ impl Default for PluginDir {
     }
 }
 
-/// A host configured like the demo application: its cookie, protocol 1.
+/// A host configured like the demo application: its cookie, protocol 1,
+/// and the `add-helper` service (interfaces are checked at dispense time).
 pub fn demo_host() -> PluginHost {
+    demo_builder().build()
+}
+
+/// The builder behind [`demo_host`], to configure further.
+pub fn demo_builder() -> PluginHostBuilder {
     PluginHost::builder()
         .handshake(plugboard_demo::HANDSHAKE)
         .protocol_versions([plugboard_demo::PROTOCOL_VERSION])
-        .build()
+        .service::<AddHelperBox>(plugboard_demo::ADD_HELPER_SERVICE, || {
+            AddHelperBox::from_value(CountingAdder, TD_Opaque)
+        })
+}
+
+/// How many times any host's [`CountingAdder`] has been called in this
+/// process.
+pub static ADDER_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// An `AddHelper` that counts its calls (in [`ADDER_CALLS`]).
+pub struct CountingAdder;
+
+impl AddHelper for CountingAdder {
+    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError> {
+        ADDER_CALLS.fetch_add(1, Ordering::SeqCst);
+        a.checked_add(b)
+            .ok_or_else(|| PluginError::failed("overflow"))
+            .into()
+    }
 }
