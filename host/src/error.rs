@@ -47,6 +47,160 @@ pub enum LoadError {
         found: &'static str,
     },
 
+    /// The file is larger than the host accepts.
+    #[error(
+        "{}: too large: {size} bytes, the limit is {limit}. If this really is a plugin, raise the host's size limit.",
+        path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The host's limit.
+        limit: u64,
+    },
+
+    /// The file or its folder can be changed by other users (OpenSSH's
+    /// StrictModes rule), or is owned by someone else.
+    #[error(
+        "{}: insecure permissions: the {what} has mode {mode:04o} and owner uid {owner}; a plugin and its folder must not be writable by group or others, and must belong to you or root. Fix with `chmod go-w` (or `chown`), or turn strict permissions off in the host.",
+        path.display()
+    )]
+    InsecurePermissions {
+        /// The file.
+        path: PathBuf,
+        /// Which path is insecure ("file ..." or "folder ...").
+        what: String,
+        /// Its permission bits.
+        mode: u32,
+        /// Its owner's uid.
+        owner: u32,
+    },
+
+    /// The bytes are not a shared library the host can read.
+    #[error(
+        "{}: not a shared library: {reason}. The file may be empty, corrupt, or not a library at all; rebuild the plugin or remove the file.",
+        path.display()
+    )]
+    NotALibrary {
+        /// The file.
+        path: PathBuf,
+        /// What the object reader reported.
+        reason: String,
+    },
+
+    /// A library for another platform (format, architecture or target).
+    #[error(
+        "{}: built for another platform: this host needs {expected}, the file is {found}. Rebuild the plugin for this platform.",
+        path.display()
+    )]
+    WrongPlatform {
+        /// The file.
+        path: PathBuf,
+        /// What this host needs.
+        expected: String,
+        /// What the file is.
+        found: String,
+    },
+
+    /// A loadable segment extends past the end of the file.
+    #[error(
+        "{}: truncated: its segments need {needed} bytes but the file has {size}. The copy was probably interrupted; copy the plugin again.",
+        path.display()
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Where the last segment ends.
+        needed: u64,
+        /// The file's size.
+        size: u64,
+    },
+
+    /// The plugboard metadata section is missing or unreadable.
+    #[error(
+        "{}: no readable plugboard metadata: {reason}. The library was not built with `plugboard_interface::export_plugins!` (or with an incompatible plugboard); rebuild it.",
+        path.display()
+    )]
+    BadMetadata {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// What the library says when loaded differs from its metadata.
+    #[error(
+        "{}: the library's metadata does not match what it reports when loaded ({reason}); the file may have been tampered with. Rebuild it.",
+        path.display()
+    )]
+    MetadataMismatch {
+        /// The file.
+        path: PathBuf,
+        /// Which field differs.
+        reason: String,
+    },
+
+    /// The file's SHA-256 is not the one the allowlist gives for its name.
+    #[error(
+        "{}: checksum mismatch: the allowlist expects SHA-256 {expected}, the file has {found}. The file changed since the allowlist was written; reinstall it or update the allowlist.",
+        path.display()
+    )]
+    ChecksumMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The allowlisted SHA-256.
+        expected: String,
+        /// The file's SHA-256.
+        found: String,
+    },
+
+    /// The host has a checksum allowlist and the file is not on it.
+    #[error(
+        "{}: not in the checksum allowlist (its SHA-256 is {sha256}). Add `{sha256}  <file name>` to the allowlist if you trust it.",
+        path.display()
+    )]
+    NotAllowed {
+        /// The file.
+        path: PathBuf,
+        /// The file's SHA-256.
+        sha256: String,
+    },
+
+    /// The host requires signatures and the file has none.
+    #[error(
+        "{}: unsigned: this host requires a signature from a trusted key, and {} does not exist. Sign the library with `plugboard sign`.",
+        path.display(), signature.display()
+    )]
+    Unsigned {
+        /// The file.
+        path: PathBuf,
+        /// Where the signature was looked for.
+        signature: PathBuf,
+    },
+
+    /// The file's signature does not verify.
+    #[error("{}: bad signature: {reason}. Do not load this file; re-sign a trusted build.", path.display())]
+    BadSignature {
+        /// The file.
+        path: PathBuf,
+        /// Why it does not verify.
+        reason: String,
+    },
+
+    /// The private copy the host loads from could not be made.
+    #[error(
+        "{}: cannot make the private copy to load from: {source}. Check the free space and that the temporary folder is usable.",
+        path.display()
+    )]
+    PrivateCopy {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+
     /// The dynamic loader refused the file.
     #[error(
         "{}: cannot be loaded as a shared library: {reason}. The file may be empty, truncated, built for another platform, or not a library at all; rebuild the plugin for this platform or remove the file.",
@@ -224,7 +378,19 @@ impl LoadError {
             | Self::DuplicatePlugin { path, .. }
             | Self::AlreadyLoaded { path }
             | Self::IncompatibleInterface { path, .. }
-            | Self::InitFailed { path, .. } => path,
+            | Self::InitFailed { path, .. }
+            | Self::TooLarge { path, .. }
+            | Self::InsecurePermissions { path, .. }
+            | Self::NotALibrary { path, .. }
+            | Self::WrongPlatform { path, .. }
+            | Self::Truncated { path, .. }
+            | Self::BadMetadata { path, .. }
+            | Self::MetadataMismatch { path, .. }
+            | Self::ChecksumMismatch { path, .. }
+            | Self::NotAllowed { path, .. }
+            | Self::Unsigned { path, .. }
+            | Self::BadSignature { path, .. }
+            | Self::PrivateCopy { path, .. } => path,
         }
     }
 
@@ -247,6 +413,18 @@ impl LoadError {
             Self::AlreadyLoaded { .. } => "AlreadyLoaded",
             Self::IncompatibleInterface { source, .. } => source.kind(),
             Self::InitFailed { .. } => "InitFailed",
+            Self::TooLarge { .. } => "TooLarge",
+            Self::InsecurePermissions { .. } => "InsecurePermissions",
+            Self::NotALibrary { .. } => "NotALibrary",
+            Self::WrongPlatform { .. } => "WrongPlatform",
+            Self::Truncated { .. } => "Truncated",
+            Self::BadMetadata { .. } => "BadMetadata",
+            Self::MetadataMismatch { .. } => "MetadataMismatch",
+            Self::ChecksumMismatch { .. } => "ChecksumMismatch",
+            Self::NotAllowed { .. } => "NotAllowed",
+            Self::Unsigned { .. } => "Unsigned",
+            Self::BadSignature { .. } => "BadSignature",
+            Self::PrivateCopy { .. } => "PrivateCopy",
         }
     }
 

@@ -4,15 +4,46 @@
 
 use std::path::Path;
 
-use plugboard_interface::{Handshake, HandshakeConfig, ABI_VERSION};
+use plugboard_interface::{metadata::Metadata, Handshake, HandshakeConfig, ABI_VERSION};
 
 use crate::LoadError;
+
+/// A library's side of the handshake, from its metadata (before loading) or
+/// its root module (after).
+pub(crate) struct Offer<'a> {
+    pub(crate) abi_version: u32,
+    pub(crate) cookie_key: &'a str,
+    pub(crate) cookie_value: &'a str,
+    pub(crate) protocols: &'a [u32],
+}
+
+impl<'a> From<&'a Handshake> for Offer<'a> {
+    fn from(h: &'a Handshake) -> Self {
+        Self {
+            abi_version: h.abi_version,
+            cookie_key: h.cookie_key.as_str(),
+            cookie_value: h.cookie_value.as_str(),
+            protocols: h.protocol_versions.as_slice(),
+        }
+    }
+}
+
+impl<'a> From<&'a Metadata> for Offer<'a> {
+    fn from(m: &'a Metadata) -> Self {
+        Self {
+            abi_version: m.abi,
+            cookie_key: &m.cookie_key,
+            cookie_value: &m.cookie_value,
+            protocols: &m.protocols,
+        }
+    }
+}
 
 /// Checks a library's handshake against the host's; returns the negotiated
 /// protocol version.
 pub(crate) fn check(
     path: &Path,
-    plugin: &Handshake,
+    plugin: Offer<'_>,
     host_cookie: &HandshakeConfig,
     host_protocols: &[u32],
 ) -> Result<u32, LoadError> {
@@ -23,23 +54,21 @@ pub(crate) fn check(
             found: plugin.abi_version,
         });
     }
-    if plugin.cookie_key.as_str() != host_cookie.cookie_key
-        || plugin.cookie_value.as_str() != host_cookie.cookie_value
+    if plugin.cookie_key != host_cookie.cookie_key
+        || plugin.cookie_value != host_cookie.cookie_value
     {
         return Err(LoadError::CookieMismatch {
             path: path.to_owned(),
             expected_key: host_cookie.cookie_key.to_owned(),
             expected_value: host_cookie.cookie_value.to_owned(),
-            found_key: plugin.cookie_key.to_string(),
-            found_value: plugin.cookie_value.to_string(),
+            found_key: plugin.cookie_key.to_owned(),
+            found_value: plugin.cookie_value.to_owned(),
         });
     }
-    negotiate(host_protocols, plugin.protocol_versions.as_slice()).ok_or_else(|| {
-        LoadError::NoCommonProtocol {
-            path: path.to_owned(),
-            host: sorted(host_protocols),
-            plugin: sorted(plugin.protocol_versions.as_slice()),
-        }
+    negotiate(host_protocols, plugin.protocols).ok_or_else(|| LoadError::NoCommonProtocol {
+        path: path.to_owned(),
+        host: sorted(host_protocols),
+        plugin: sorted(plugin.protocols),
     })
 }
 

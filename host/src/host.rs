@@ -12,9 +12,10 @@ use plugboard_interface::{HandshakeConfig, HostContext, Interface, PanicPolicy, 
 use crate::{
     discover,
     dispense::{self, InterfaceSpec},
-    handshake, load,
+    handshake, load, private_copy,
     registry::{EntryInfo, Registry, Slot},
     services::{self, ServiceSpec, Shared},
+    vet::{self, Inspection, VetPolicy},
     DispenseError, FileOutcome, LibraryInfo, LoadError, LoadReport, Plugin, PluginInfo, PluginMeta,
 };
 
@@ -46,6 +47,7 @@ pub struct PluginHost {
     plugins_dir: Option<PathBuf>,
     interfaces: Vec<InterfaceSpec>,
     panic_policy: PanicPolicy,
+    vet_policy: VetPolicy,
     shared: Arc<Shared>,
     registry: Registry,
     checked: Mutex<HashMap<(String, TypeId), Arc<PluginMeta>>>,
@@ -63,6 +65,7 @@ pub struct PluginHostBuilder {
     host_version: String,
     services: BTreeMap<String, ServiceSpec>,
     panic_policy: PanicPolicy,
+    vet_policy: VetPolicy,
 }
 
 impl PluginHost {
@@ -80,6 +83,7 @@ impl PluginHost {
             host_version: env!("CARGO_PKG_VERSION").to_owned(),
             services: BTreeMap::new(),
             panic_policy: PanicPolicy::default(),
+            vet_policy: VetPolicy::default(),
         }
     }
 
@@ -164,11 +168,38 @@ impl PluginHost {
                 path: path.to_owned(),
             });
         }
-        log::debug!("loading {}", path.display());
-        let opened = load::open(path)?;
+        log::debug!("vetting {}", path.display());
+        // Nothing of the file runs until the vet, the handshake read from
+        // its metadata and the interface versions have passed.
+        let inspection = self.inspect(path)?;
+        let vetted = inspection.1;
+        let metadata = &vetted.inspection.metadata;
+        let protocol = inspection.0;
+
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plugin".to_owned());
+        let copy = private_copy::make(&vetted.bytes, &name, &vetted.digest).map_err(|source| {
+            LoadError::PrivateCopy {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        log::debug!("loading {} from its private copy", path.display());
+        let opened = load::open(path, copy.path());
+        copy.keep_forever();
+        let opened = opened?;
         let root = opened.root;
         let header = root.handshake();
-        let protocol = handshake::check(path, &header, &self.handshake, &self.protocols)?;
+        let runtime_protocol =
+            handshake::check(path, (&header).into(), &self.handshake, &self.protocols)?;
+        if runtime_protocol != protocol || header.cookie_key.as_str() != metadata.cookie_key {
+            return Err(LoadError::MetadataMismatch {
+                path: path.to_owned(),
+                reason: "handshake".to_owned(),
+            });
+        }
         let sets = root.plugin_sets();
         let Some(set) = sets.iter().find(|s| s.protocol_version == protocol) else {
             return Err(LoadError::BadEntry {
@@ -180,6 +211,34 @@ impl PluginHost {
             });
         };
         let entries = set.entries.as_slice();
+        let listed: Vec<(&str, &str, &str)> = metadata
+            .plugins
+            .iter()
+            .filter(|p| p.protocol == protocol)
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.interface.as_str(),
+                    p.interface_version.as_str(),
+                )
+            })
+            .collect();
+        let exported: Vec<(&str, &str, &str)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.name.as_str(),
+                    e.interface.as_str(),
+                    e.interface_version.as_str(),
+                )
+            })
+            .collect();
+        if listed != exported {
+            return Err(LoadError::MetadataMismatch {
+                path: path.to_owned(),
+                reason: "plugin table".to_owned(),
+            });
+        }
         let missing_methods = self.check_registered_interfaces(path, entries)?;
         self.registry.validate(path, entries)?;
         let meta = root.metadata();
@@ -215,6 +274,50 @@ impl PluginHost {
             info.version
         );
         Ok(info)
+    }
+
+    /// Vets the file at `path` and checks the handshake and interface
+    /// versions its metadata declares, **without loading it or running any
+    /// of its code**: what `plugboard inspect` shows. Returns what was found.
+    ///
+    /// # Errors
+    ///
+    /// The [`LoadError`] [`load_file`](Self::load_file) would refuse the file
+    /// with before loading it.
+    pub fn inspect_file(&self, path: impl AsRef<Path>) -> Result<(Inspection, u32), LoadError> {
+        let (protocol, vetted) = self.inspect(path.as_ref())?;
+        Ok((vetted.inspection, protocol))
+    }
+
+    fn inspect(&self, path: &Path) -> Result<(u32, vet::Vetted), LoadError> {
+        let vetted = vet::vet(path, &self.vet_policy)?;
+        let metadata = &vetted.inspection.metadata;
+        let protocol = handshake::check(path, metadata.into(), &self.handshake, &self.protocols)?;
+        for plugin in metadata.plugins.iter().filter(|p| p.protocol == protocol) {
+            let Some(spec) = self.interfaces.iter().find(|s| s.name == plugin.interface) else {
+                continue;
+            };
+            let compatible = match (
+                semver::Version::parse(spec.version),
+                semver::Version::parse(&plugin.interface_version),
+            ) {
+                (Ok(host), Ok(theirs)) => dispense::semver_compatible(&host, &theirs),
+                _ => false,
+            };
+            if !compatible {
+                return Err(LoadError::IncompatibleInterface {
+                    path: path.to_owned(),
+                    source: DispenseError::IncompatibleVersion {
+                        plugin: plugin.name.clone(),
+                        path: path.to_owned(),
+                        interface: spec.name,
+                        expected: spec.version,
+                        found: plugin.interface_version.clone(),
+                    },
+                });
+            }
+        }
+        Ok((protocol, vetted))
     }
 
     /// The libraries loaded so far, in load order.
@@ -510,6 +613,54 @@ impl PluginHostBuilder {
         self
     }
 
+    /// Whether to refuse files and folders that group or others can write,
+    /// or that belong to another user than you or root (OpenSSH's
+    /// StrictModes). Default: on (on Unix).
+    pub fn strict_permissions(mut self, strict: bool) -> Self {
+        self.vet_policy.strict_permissions = strict;
+        self
+    }
+
+    /// The largest plugin file the host reads (default: 256 MiB).
+    pub fn max_file_size(mut self, bytes: u64) -> Self {
+        self.vet_policy.max_size = bytes;
+        self
+    }
+
+    /// Loads only files whose SHA-256 the allowlist gives for their file
+    /// name, like go-plugin's `SecureConfig`. `sums` is the text of a
+    /// `sha256sum`-style file (`<hex>  <file name>` per line). Checked on the
+    /// exact bytes that are then loaded.
+    ///
+    /// # Errors
+    ///
+    /// A line that is not `<64 hex digits> <name>`.
+    pub fn checksums(mut self, sums: &str) -> Result<Self, String> {
+        let parsed = vet::read_checksums(sums)?;
+        self.vet_policy
+            .checksums
+            .get_or_insert_with(BTreeMap::new)
+            .extend(parsed);
+        Ok(self)
+    }
+
+    /// Trusts an ed25519 public key (32 bytes, as `plugboard keygen` writes
+    /// them in hex). Once any key is trusted, every library must have a
+    /// detached signature `<file>.sig` by one of them (`plugboard sign`).
+    ///
+    /// # Errors
+    ///
+    /// The text is not 64 hex digits of a valid ed25519 public key.
+    pub fn trust_key(mut self, public_key_hex: &str) -> Result<Self, String> {
+        let bytes: [u8; 32] = vet::unhex(public_key_hex.trim())
+            .and_then(|v| v.try_into().ok())
+            .ok_or("a public key is 64 hex digits")?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+            .map_err(|_| "not a valid ed25519 public key".to_owned())?;
+        self.vet_policy.trusted_keys.push(key);
+        Ok(self)
+    }
+
     /// The folder [`PluginHost::load`] reads.
     pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugins_dir = Some(dir.into());
@@ -524,6 +675,7 @@ impl PluginHostBuilder {
             plugins_dir: self.plugins_dir,
             interfaces: self.interfaces,
             panic_policy: self.panic_policy,
+            vet_policy: self.vet_policy,
             shared: Arc::new(Shared {
                 host_name: self.host_name,
                 host_version: self.host_version,

@@ -54,10 +54,12 @@ mod host;
 mod layout;
 mod load;
 mod plugin;
+mod private_copy;
 mod registry;
 mod report;
 mod services;
 pub mod testing;
+mod vet;
 
 pub use discover::{discover, is_candidate, LIBRARY_EXTENSION};
 pub use error::{DispenseError, LoadError};
@@ -65,3 +67,4 @@ pub use host::{PluginHost, PluginHostBuilder};
 pub use plugin::{CallError, MissingMethod, Plugin, PluginMeta};
 pub use registry::{EntryInfo, LibraryInfo, PluginInfo};
 pub use report::{FileOutcome, LoadReport};
+pub use vet::Inspection;

@@ -22,24 +22,14 @@ pub(crate) struct Opened {
     pub(crate) root: PluginLibraryRef,
 }
 
-/// Opens the library at `path` and initialises its plugboard root module.
+/// Opens the library at `load_path` (the vetted private copy of `path`) and
+/// initialises its plugboard root module. Errors name `path`.
 ///
 /// The file is opened with the platform loader, which runs its constructors.
 /// The library is never closed: objects dispensed from it may outlive every
 /// handle the host keeps.
-pub(crate) fn open(path: &Path) -> Result<Opened, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|source| LoadError::Unreadable {
-        path: path.to_owned(),
-        source,
-    })?;
-    if !meta.is_file() {
-        return Err(LoadError::NotAFile {
-            path: path.to_owned(),
-            found: describe_file_type(&meta.file_type()),
-        });
-    }
-
-    let library = open_library(path).map_err(|e| LoadError::OpenFailed {
+pub(crate) fn open(path: &Path, load_path: &Path) -> Result<Opened, LoadError> {
+    let library = open_library(load_path).map_err(|e| LoadError::OpenFailed {
         path: path.to_owned(),
         reason: loader_message(&e),
     })?;
@@ -129,14 +119,14 @@ fn open_library(path: &Path) -> Result<Library, libloading::Error> {
 /// The loader's own message, without libloading's wrapper text.
 fn loader_message(error: &libloading::Error) -> String {
     let text = error.to_string();
-    // dlerror() repeats the path first: "/p/x.so: file too short".
+    // dlerror() repeats the (private copy's) path first: "/p/x.so: file too short".
     match text.split_once(": ") {
         Some((head, rest)) if head.contains('/') || head.contains('\\') => rest.to_owned(),
         _ => text,
     }
 }
 
-fn describe_file_type(ft: &std::fs::FileType) -> &'static str {
+pub(crate) fn describe_file_type(ft: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

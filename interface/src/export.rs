@@ -160,10 +160,50 @@ macro_rules! export_plugins {
         $(on_unload: $on_unload:path,)?
         protocols: { $($proto:literal => { $($name_lit:literal => $make:expr),* $(,)? }),+ $(,)? } $(,)?
     ) => {
+        const __PLUGBOARD_HANDSHAKE: $crate::HandshakeConfig = $handshake;
+        const __PLUGBOARD_NAME: &str = $crate::__plugboard_or!($($name)?; env!("CARGO_PKG_NAME"));
+        const __PLUGBOARD_VERSION: &str =
+            $crate::__plugboard_or!($($version)?; env!("CARGO_PKG_VERSION"));
+        const __PLUGBOARD_DESCRIPTION: &str =
+            $crate::__plugboard_or!($($description)?; env!("CARGO_PKG_DESCRIPTION"));
+        const __PLUGBOARD_METADATA_PARTS: &[&str] = {
+            use $crate::__private::metadata::{field, interface_name, interface_version};
+            &[
+                $crate::__private::metadata::MAGIC, "\n",
+                "abi\t", $crate::__private::metadata::ABI_VERSION_STR, "\n",
+                "cookie\t", field(__PLUGBOARD_HANDSHAKE.cookie_key),
+                "\t", field(__PLUGBOARD_HANDSHAKE.cookie_value), "\n",
+                "library\t", field(__PLUGBOARD_NAME), "\t", field(__PLUGBOARD_VERSION), "\n",
+                "description\t", field(__PLUGBOARD_DESCRIPTION), "\n",
+                "target\t", ::std::env::consts::ARCH, "\t", ::std::env::consts::OS,
+                "\t", $crate::__private::metadata::TARGET_ENV, "\n",
+                $("protocol\t", stringify!($proto), "\n",)+
+                $($(
+                    "plugin\t", stringify!($proto), "\t", field($name_lit),
+                    "\t", interface_name(|| $make), "\t", interface_version(|| $make), "\n",
+                )*)+
+                "end\n",
+            ]
+        };
+        /// The plugin's metadata, readable from the file without running it.
+        #[used]
+        #[cfg_attr(
+            not(any(target_vendor = "apple", target_os = "windows")),
+            link_section = ".plugboard"
+        )]
+        #[cfg_attr(target_vendor = "apple", link_section = "__DATA,__plugboard")]
+        #[cfg_attr(target_os = "windows", link_section = ".plugbrd")]
+        static __PLUGBOARD_METADATA: [u8; $crate::__private::metadata::encoded_len(
+            __PLUGBOARD_METADATA_PARTS,
+        )] = $crate::__private::metadata::encode(__PLUGBOARD_METADATA_PARTS);
+
         #[::abi_stable::export_root_module]
         fn __plugboard_root_module() -> $crate::PluginLibraryRef {
             use ::abi_stable::prefix_type::PrefixTypeTrait as _;
-            const PLUGBOARD_HANDSHAKE: $crate::HandshakeConfig = $handshake;
+            // Keeps the metadata section alive through the linker's garbage
+            // collection: the exported root module refers to it.
+            ::core::hint::black_box(&__PLUGBOARD_METADATA);
+            const PLUGBOARD_HANDSHAKE: $crate::HandshakeConfig = __PLUGBOARD_HANDSHAKE;
             static PROTOCOLS: &[u32] = &[$($proto),+];
             static SETS: &[$crate::PluginSet] = &[$(
                 $crate::PluginSet {
@@ -181,15 +221,9 @@ macro_rules! export_plugins {
                     protocol_versions: ::abi_stable::std_types::RSlice::from_slice(PROTOCOLS),
                 },
                 metadata: $crate::LibraryMetadata {
-                    name: ::abi_stable::std_types::RStr::from_str(
-                        $crate::__plugboard_or!($($name)?; env!("CARGO_PKG_NAME"))
-                    ),
-                    version: ::abi_stable::std_types::RStr::from_str(
-                        $crate::__plugboard_or!($($version)?; env!("CARGO_PKG_VERSION"))
-                    ),
-                    description: ::abi_stable::std_types::RStr::from_str(
-                        $crate::__plugboard_or!($($description)?; env!("CARGO_PKG_DESCRIPTION"))
-                    ),
+                    name: ::abi_stable::std_types::RStr::from_str(__PLUGBOARD_NAME),
+                    version: ::abi_stable::std_types::RStr::from_str(__PLUGBOARD_VERSION),
+                    description: ::abi_stable::std_types::RStr::from_str(__PLUGBOARD_DESCRIPTION),
                 },
                 plugin_sets: ::abi_stable::std_types::RSlice::from_slice(SETS),
                 init: {

@@ -38,6 +38,7 @@ mod handshake;
 mod interface;
 mod library;
 mod logging;
+pub mod metadata;
 mod services;
 
 pub use error::{PluginError, PluginErrorKind};
@@ -59,4 +60,5 @@ pub use abi_stable;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::export::{run_factory, run_init, run_set_max_log_level, run_shutdown, Hook};
+    pub use crate::metadata;
 }

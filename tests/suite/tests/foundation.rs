@@ -286,8 +286,9 @@ fn bad_files_are_reported_and_the_rest_still_load() {
 
     let err = |path: &std::path::Path| report.outcome(path).unwrap().result.as_ref().unwrap_err();
     assert!(matches!(err(&not_plugin), LoadError::NotAPlugin { .. }));
-    assert!(matches!(err(&empty), LoadError::OpenFailed { .. }));
-    assert!(matches!(err(&garbage), LoadError::OpenFailed { .. }));
+    // Caught by the vet step, before the dynamic loader sees them.
+    assert!(matches!(err(&empty), LoadError::NotALibrary { .. }));
+    assert!(matches!(err(&garbage), LoadError::NotALibrary { .. }));
     assert!(matches!(
         err(&folder),
         LoadError::NotAFile {
