@@ -284,13 +284,28 @@ impl PluginHost {
     ///
     /// The [`LoadError`] [`load_file`](Self::load_file) would refuse the file
     /// with before loading it.
-    pub fn inspect_file(&self, path: impl AsRef<Path>) -> Result<(Inspection, u32), LoadError> {
-        let (protocol, vetted) = self.inspect(path.as_ref())?;
-        Ok((vetted.inspection, protocol))
+    /// The outer error is a failed vet (the metadata could not be read or
+    /// the file is refused before that); the inner result is the verdict on
+    /// the handshake and interface versions: the protocol that would be
+    /// negotiated, or why the file would be refused.
+    pub fn inspect_file(
+        &self,
+        path: impl AsRef<Path>,
+    ) -> Result<(Inspection, Result<u32, LoadError>), LoadError> {
+        let path = path.as_ref();
+        let vetted = vet::vet(path, &self.vet_policy)?;
+        let verdict = self.check_metadata(path, &vetted);
+        Ok((vetted.inspection, verdict))
     }
 
     fn inspect(&self, path: &Path) -> Result<(u32, vet::Vetted), LoadError> {
         let vetted = vet::vet(path, &self.vet_policy)?;
+        let protocol = self.check_metadata(path, &vetted)?;
+        Ok((protocol, vetted))
+    }
+
+    /// The handshake and interface majors, from the metadata alone.
+    fn check_metadata(&self, path: &Path, vetted: &vet::Vetted) -> Result<u32, LoadError> {
         let metadata = &vetted.inspection.metadata;
         let protocol = handshake::check(path, metadata.into(), &self.handshake, &self.protocols)?;
         for plugin in metadata.plugins.iter().filter(|p| p.protocol == protocol) {
@@ -317,7 +332,7 @@ impl PluginHost {
                 });
             }
         }
-        Ok((protocol, vetted))
+        Ok(protocol)
     }
 
     /// The libraries loaded so far, in load order.

@@ -58,6 +58,7 @@ mod private_copy;
 mod registry;
 mod report;
 mod services;
+pub mod signing;
 pub mod testing;
 mod vet;
 

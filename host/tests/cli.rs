@@ -307,3 +307,141 @@ fn call_counter_uses_the_hosts_add_helper() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "5\n12\n12\n");
 }
+
+#[test]
+fn inspect_prints_the_embedded_metadata_without_running_the_library() {
+    let dir = PluginDir::new();
+    let file = dir.add("fixture-marker");
+    let marker = dir.path().join("constructor-ran");
+    let out = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(["inspect", file.to_str().unwrap()])
+        .env("PLUGBOARD_TEST_MARKER", &marker)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "library:      fixture-marker 0.1.0",
+        "cookie PLUGBOARD_DEMO_PLUGIN=6f1c2a9e-greeter-kv-demo",
+        "plugin:       marked (Greeter 1.1.0, protocol 1)",
+        "built for:    x86_64-linux-gnu",
+        "verdict:      this host would load it (protocol 1)",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    assert!(!marker.exists(), "inspect ran the library's constructor");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(["inspect", "--format", "json", file.to_str().unwrap()])
+        .env("PLUGBOARD_TEST_MARKER", &marker)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["metadata"]["plugins"][0]["name"], "marked");
+    assert_eq!(doc["verdict"]["loads"], true);
+    assert!(!marker.exists());
+}
+
+#[test]
+fn inspect_of_a_foreign_plugin_shows_why_and_exits_non_zero() {
+    let dir = PluginDir::new();
+    let file = dir.add("fixture-wrong-cookie");
+    let out = plugboard(&["inspect", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("verdict:      refused:"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("magic cookie mismatch"));
+}
+
+#[test]
+fn keygen_sign_and_load_with_a_trusted_key() {
+    let keys = tempfile::tempdir().unwrap();
+    let out = plugboard(&["keygen", "--out", keys.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let secret = keys.path().join("plugboard.key");
+    let public = keys.path().join("plugboard.pub");
+
+    let dir = demo_dir();
+    let d = dir.path().to_str().unwrap();
+    let greeter = dir.path().join("libgreeter.so");
+    let trusted = ["--trusted-key", public.to_str().unwrap()];
+
+    // Unsigned: refused.
+    let mut args = vec!["call", "--plugins", d];
+    args.extend(trusted);
+    args.extend(["greeter", "greet", "X"]);
+    let out = plugboard(&args);
+    assert!(!out.status.success());
+
+    // Signed: loads.
+    let out = plugboard(&[
+        "sign",
+        "--key",
+        secret.to_str().unwrap(),
+        greeter.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("libgreeter.so.sig").exists());
+    let out = plugboard(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Hello, X!\n");
+
+    // One byte changed: refused, with the reason in `list`.
+    let mut bytes = std::fs::read(&greeter).unwrap();
+    bytes[10_000] ^= 0xff;
+    std::fs::write(&greeter, bytes).unwrap();
+    let out = plugboard(&args);
+    assert!(!out.status.success());
+    let mut list = vec!["list", "--plugins", d];
+    list.extend(trusted);
+    let text = stdout(&plugboard(&list));
+    let line = text.lines().find(|l| l.contains("libgreeter.so")).unwrap();
+    assert!(
+        line.starts_with("refused") && line.contains("bad signature"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_checksum_allowlist_is_enforced() {
+    let dir = demo_dir();
+    let d = dir.path().to_str().unwrap();
+    let sums_dir = tempfile::tempdir().unwrap();
+    let sums = sums_dir.path().join("SHA256SUMS");
+    let inspect = plugboard(&[
+        "inspect",
+        "--format",
+        "json",
+        dir.path().join("libgreeter.so").to_str().unwrap(),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    std::fs::write(
+        &sums,
+        format!("{}  libgreeter.so\n", doc["sha256"].as_str().unwrap()),
+    )
+    .unwrap();
+
+    let out = plugboard(&[
+        "check",
+        "--plugins",
+        d,
+        "--checksums",
+        sums.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ok") && l.contains("libgreeter.so")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("refused")
+            && l.contains("libkv.so")
+            && l.contains("not in the checksum allowlist")),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -40,6 +40,24 @@ struct PluginsArg {
         value_name = "DIR"
     )]
     plugins: PathBuf,
+    #[command(flatten)]
+    security: SecurityArgs,
+}
+
+/// How strictly files are vetted before they are loaded.
+#[derive(clap::Args, Default)]
+struct SecurityArgs {
+    /// Require every library to be signed by this public key (a file written
+    /// by `plugboard keygen`); repeat for several keys.
+    #[arg(long = "trusted-key", value_name = "FILE")]
+    trusted_keys: Vec<PathBuf>,
+    /// Load only files listed with their SHA-256 in this `sha256sum`-style
+    /// file (`<hex>  <file name>` per line).
+    #[arg(long, value_name = "FILE")]
+    checksums: Option<PathBuf>,
+    /// Accept files and folders that group or others can write.
+    #[arg(long)]
+    no_strict_permissions: bool,
 }
 
 #[derive(Subcommand)]
@@ -58,6 +76,33 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Show what a plugin file says about itself, and whether this host would
+    /// load it, without loading it or running any of its code.
+    Inspect {
+        /// The library file.
+        file: PathBuf,
+        #[command(flatten)]
+        security: SecurityArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Generate an ed25519 key pair for signing plugins: plugboard.key
+    /// (secret, keep it safe) and plugboard.pub (give it to hosts).
+    Keygen {
+        /// Where to write the two files.
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Sign plugin libraries: writes FILE.sig next to each FILE.
+    Sign {
+        /// The secret key file written by `plugboard keygen`.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The library files to sign.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Call a method of a plugin, e.g. `call greeter greet World` or
     /// `call kv put k v get k`.
@@ -95,17 +140,42 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<(), String> {
     match &cli.command {
+        Command::Inspect {
+            file,
+            security,
+            format,
+        } => inspect(file, security, *format),
+        Command::Keygen { out } => {
+            let (secret, public) =
+                plugboard_host::signing::write_keypair(out).map_err(|e| e.to_string())?;
+            println!("secret key: {} (keep it private)", secret.display());
+            println!(
+                "public key: {} (give it to hosts: --trusted-key)",
+                public.display()
+            );
+            Ok(())
+        }
+        Command::Sign { key, files } => {
+            let secret = std::fs::read_to_string(key)
+                .map_err(|e| format!("cannot read the key {}: {e}", key.display()))?;
+            for file in files {
+                let sig = plugboard_host::signing::sign_file(&secret, file)
+                    .map_err(|e| format!("cannot sign {}: {e}", file.display()))?;
+                println!("signed {} -> {}", file.display(), sig.display());
+            }
+            Ok(())
+        }
         Command::List { dir } => {
-            let (_, report) = load(&dir.plugins);
+            let (_, report) = load(dir)?;
             if let Some(e @ LoadError::FolderUnreadable { .. }) = report.refused().next() {
                 return Err(e.to_string());
             }
             print_report(&report, cli.verbose);
             Ok(())
         }
-        Command::Check { dir, format } => check(&dir.plugins, *format, cli.verbose),
+        Command::Check { dir, format } => check(dir, *format, cli.verbose),
         Command::Call { dir, plugin, call } => {
-            let (host, report) = load(&dir.plugins);
+            let (host, report) = load(dir)?;
             for refused in report.refused() {
                 log::info!("{refused}");
             }
@@ -125,8 +195,10 @@ impl AddHelper for Adder {
     }
 }
 
-fn load(dir: &std::path::Path) -> (PluginHost, LoadReport) {
-    let mut host = PluginHost::builder()
+/// The CLI's host: the demo application's handshake, interfaces and
+/// services, with the vetting rules from the command line.
+fn host_builder(security: &SecurityArgs) -> Result<plugboard_host::PluginHostBuilder, String> {
+    let mut builder = PluginHost::builder()
         .host_info("plugboard", env!("CARGO_PKG_VERSION"))
         .handshake(HANDSHAKE)
         .protocol_versions([PROTOCOL_VERSION])
@@ -136,10 +208,109 @@ fn load(dir: &std::path::Path) -> (PluginHost, LoadReport) {
         .service::<AddHelperBox>(ADD_HELPER_SERVICE, || {
             AddHelperBox::from_value(Adder, TD_Opaque)
         })
-        .plugins_dir(dir)
+        .strict_permissions(!security.no_strict_permissions);
+    for key in &security.trusted_keys {
+        let text = std::fs::read_to_string(key)
+            .map_err(|e| format!("cannot read the trusted key {}: {e}", key.display()))?;
+        builder = builder
+            .trust_key(&text)
+            .map_err(|e| format!("{}: {e}", key.display()))?;
+    }
+    if let Some(sums) = &security.checksums {
+        let text = std::fs::read_to_string(sums)
+            .map_err(|e| format!("cannot read the checksums {}: {e}", sums.display()))?;
+        builder = builder
+            .checksums(&text)
+            .map_err(|e| format!("{}: {e}", sums.display()))?;
+    }
+    Ok(builder)
+}
+
+fn load(dir: &PluginsArg) -> Result<(PluginHost, LoadReport), String> {
+    let mut host = host_builder(&dir.security)?
+        .plugins_dir(&dir.plugins)
         .build();
     let report = host.load();
-    (host, report)
+    Ok((host, report))
+}
+
+/// `plugboard inspect`: the vet results and metadata of one file.
+fn inspect(file: &std::path::Path, security: &SecurityArgs, format: Format) -> Result<(), String> {
+    let host = host_builder(security)?.build();
+    let (inspection, verdict) = host.inspect_file(file).map_err(|e| e.to_string())?;
+    let m = &inspection.metadata;
+    match format {
+        Format::Json => {
+            let doc = json!({
+                "path": file.display().to_string(),
+                "size": inspection.size,
+                "sha256": inspection.sha256,
+                "format": inspection.format,
+                "architecture": inspection.architecture,
+                "signed_by": inspection.signed_by,
+                "metadata": {
+                    "abi": m.abi,
+                    "cookie": { "key": m.cookie_key, "value": m.cookie_value },
+                    "library": { "name": m.library, "version": m.version, "description": m.description },
+                    "target": m.target.to_string(),
+                    "protocols": m.protocols,
+                    "plugins": m.plugins.iter().map(|p| json!({
+                        "protocol": p.protocol, "name": p.name,
+                        "interface": p.interface, "interface_version": p.interface_version,
+                    })).collect::<Vec<_>>(),
+                },
+                "verdict": match &verdict {
+                    Ok(protocol) => json!({ "loads": true, "protocol": protocol }),
+                    Err(e) => json!({ "loads": false, "kind": e.kind(), "reason": e.to_string() }),
+                },
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+            );
+        }
+        Format::Text => {
+            println!(
+                "file:         {} ({} bytes)",
+                file.display(),
+                inspection.size
+            );
+            println!("sha256:       {}", inspection.sha256);
+            println!(
+                "object:       {} {} shared library, all segments inside the file",
+                inspection.format, inspection.architecture
+            );
+            println!(
+                "library:      {} {} — {}",
+                m.library, m.version, m.description
+            );
+            println!("built for:    {}", m.target);
+            println!(
+                "plugboard ABI {}; cookie {}={}",
+                m.abi, m.cookie_key, m.cookie_value
+            );
+            let protocols: Vec<String> = m.protocols.iter().map(u32::to_string).collect();
+            println!("protocols:    {}", protocols.join(", "));
+            for p in &m.plugins {
+                println!(
+                    "plugin:       {} ({} {}, protocol {})",
+                    p.name, p.interface, p.interface_version, p.protocol
+                );
+            }
+            if let Some(key) = &inspection.signed_by {
+                println!("signature:    good, by key {key}");
+            }
+            match &verdict {
+                Ok(protocol) => {
+                    println!("verdict:      this host would load it (protocol {protocol})")
+                }
+                Err(e) => println!("verdict:      refused: {e}"),
+            }
+        }
+    }
+    verdict
+        .map(|_| ())
+        .map_err(|_| format!("{} would be refused by this host", file.display()))
 }
 
 fn print_report(report: &LoadReport, verbose: bool) {
@@ -307,8 +478,9 @@ fn call_counter(counter: &Plugin<CounterBox>, mut call: &[String]) -> Result<(),
 }
 
 /// `plugboard check`: every file against this host, as text or JSON.
-fn check(dir: &std::path::Path, format: Format, verbose: bool) -> Result<(), String> {
-    let (host, report) = load(dir);
+fn check(args: &PluginsArg, format: Format, verbose: bool) -> Result<(), String> {
+    let dir = args.plugins.as_path();
+    let (host, report) = load(args)?;
     if let Some(e @ LoadError::FolderUnreadable { .. }) = report.refused().next() {
         return Err(e.to_string());
     }

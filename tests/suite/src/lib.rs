@@ -29,6 +29,7 @@ pub const PACKAGES: &[&str] = &[
     "fixture-panicky",
     "fixture-panic-in-init",
     "fixture-chatty",
+    "fixture-marker",
     "counter",
     "compat-plugin-1_0",
     "compat-plugin-1_1",

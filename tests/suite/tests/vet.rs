@@ -1,0 +1,363 @@
+//! Vet before load: every check refuses its bad case before any code of the
+//! file runs (the `fixture-marker` library's constructor would leave a
+//! marker file), the host loads from a private copy, and the bad-file corpus
+//! never crashes the host.
+
+use std::{
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    sync::{Mutex, MutexGuard},
+};
+
+use plugboard_demo::{GreeterBox, KeyValueBox};
+use plugboard_host::{LoadError, Plugin, PluginHost, PluginHostBuilder};
+use plugboard_tests::{demo_builder, demo_host, library, PluginDir};
+
+/// Sets `PLUGBOARD_TEST_MARKER` to a fresh path for one test; tests that
+/// load the marker library hold the lock, since the variable is global.
+struct Marker {
+    _lock: MutexGuard<'static, ()>,
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Marker {
+    fn new() -> Self {
+        static LOCK: Mutex<()> = Mutex::new(());
+        let lock = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("constructor-ran");
+        std::env::set_var("PLUGBOARD_TEST_MARKER", &path);
+        Self {
+            _lock: lock,
+            _dir: dir,
+            path,
+        }
+    }
+
+    fn ran(&self) -> bool {
+        self.path.exists()
+    }
+}
+
+fn refusal(host: &mut PluginHost, file: &Path) -> LoadError {
+    match host.load_file(file) {
+        Err(e) => e,
+        Ok(lib) => panic!("{} loaded but should be refused: {lib}", file.display()),
+    }
+}
+
+/// A refusal with the given kind that names the file and ran none of its code.
+fn assert_refused_before_running(
+    builder: PluginHostBuilder,
+    file: &Path,
+    kind: &str,
+    marker: &Marker,
+) {
+    let mut host = builder.build();
+    let err = refusal(&mut host, file);
+    assert_eq!(err.kind(), kind, "{err}");
+    assert_eq!(err.path(), file);
+    assert!(
+        err.to_string().starts_with(&file.display().to_string()),
+        "{err}"
+    );
+    assert!(
+        !marker.ran(),
+        "the library's code ran before the {kind} refusal"
+    );
+}
+
+#[test]
+fn inspect_reads_the_metadata_without_running_the_library() {
+    let marker = Marker::new();
+    let dir = PluginDir::new();
+    let file = dir.add("fixture-marker");
+    let host = demo_host();
+    let (inspection, verdict) = host.inspect_file(&file).unwrap();
+    assert_eq!(inspection.metadata.library, "fixture-marker");
+    assert_eq!(inspection.metadata.cookie_key, "PLUGBOARD_DEMO_PLUGIN");
+    assert_eq!(inspection.metadata.protocols, [1]);
+    assert_eq!(inspection.metadata.plugins[0].name, "marked");
+    assert_eq!(inspection.metadata.plugins[0].interface, "Greeter");
+    assert_eq!(
+        inspection.metadata.target,
+        plugboard_interface::metadata::Target::current()
+    );
+    assert_eq!(inspection.sha256.len(), 64);
+    assert_eq!(verdict.unwrap(), 1);
+    assert!(!marker.ran(), "inspect ran the library's constructor");
+
+    // The marker works: loading does run the constructor.
+    let mut host = demo_host();
+    host.load_file(&file).unwrap();
+    assert!(marker.ran());
+}
+
+#[test]
+fn every_vet_refusal_happens_before_any_code_runs() {
+    let marker = Marker::new();
+    let dir = PluginDir::new();
+    let file = dir.add("fixture-marker");
+    let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+
+    let other_cookie = PluginHost::builder().handshake(plugboard_interface::HandshakeConfig {
+        cookie_key: "SOME_OTHER_APP",
+        cookie_value: "x",
+    });
+    assert_refused_before_running(other_cookie, &file, "CookieMismatch", &marker);
+    assert_refused_before_running(
+        demo_builder().protocol_versions([5]),
+        &file,
+        "NoCommonProtocol",
+        &marker,
+    );
+    assert_refused_before_running(
+        demo_builder().interface::<greeter_v2_0::GreeterBox>(),
+        &file,
+        "IncompatibleVersion",
+        &marker,
+    );
+    assert_refused_before_running(
+        demo_builder()
+            .checksums(&format!("{}  libother.so\n", "0".repeat(64)))
+            .unwrap(),
+        &file,
+        "NotAllowed",
+        &marker,
+    );
+    assert_refused_before_running(
+        demo_builder()
+            .checksums(&format!("{}  {name}\n", "0".repeat(64)))
+            .unwrap(),
+        &file,
+        "ChecksumMismatch",
+        &marker,
+    );
+    let (_, public) = plugboard_host::signing::generate_keypair().unwrap();
+    assert_refused_before_running(
+        demo_builder().trust_key(&public).unwrap(),
+        &file,
+        "Unsigned",
+        &marker,
+    );
+    assert_refused_before_running(
+        demo_builder().max_file_size(4096),
+        &file,
+        "TooLarge",
+        &marker,
+    );
+
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+    assert_refused_before_running(demo_builder(), &file, "InsecurePermissions", &marker);
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    assert_refused_before_running(demo_builder(), &file, "InsecurePermissions", &marker);
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+
+    let bytes = fs::read(&file).unwrap();
+    let truncated = dir.write("truncated-marker", &bytes[..bytes.len() / 2]);
+    let mut host = demo_host();
+    let err = refusal(&mut host, &truncated);
+    assert!(
+        matches!(err.kind(), "Truncated" | "NotALibrary" | "BadMetadata"),
+        "{err}"
+    );
+    assert!(!marker.ran());
+
+    // With the right checksum, and permissions fixed, it loads (and runs).
+    let sha = demo_host().inspect_file(&file).unwrap().0.sha256;
+    let mut host = demo_builder()
+        .checksums(&format!("{sha}  {name}\n"))
+        .unwrap()
+        .build();
+    host.load_file(&file).unwrap();
+    assert!(marker.ran());
+}
+
+#[test]
+fn signatures_are_required_and_checked_once_a_key_is_trusted() {
+    let keys = tempfile::tempdir().unwrap();
+    let (secret_path, public_path) = plugboard_host::signing::write_keypair(keys.path()).unwrap();
+    let secret = fs::read_to_string(&secret_path).unwrap();
+    let public = fs::read_to_string(&public_path).unwrap();
+    assert_eq!(
+        fs::metadata(&secret_path).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "the secret key is private"
+    );
+
+    let dir = PluginDir::new();
+    let file = dir.add("greeter");
+    plugboard_host::signing::sign_file(&secret, &file).unwrap();
+    let mut host = demo_builder().trust_key(&public).unwrap().build();
+    let lib = host.load_file(&file).unwrap();
+    assert_eq!(lib.name, "greeter");
+
+    // Another key does not verify it.
+    let (_, stranger) = plugboard_host::signing::generate_keypair().unwrap();
+    let mut host = demo_builder().trust_key(&stranger).unwrap().build();
+    assert_eq!(refusal(&mut host, &file).kind(), "BadSignature");
+
+    // One changed byte after signing is refused.
+    let mut bytes = fs::read(&file).unwrap();
+    bytes[4096] ^= 0x01;
+    let tampered = dir.write("tampered", &bytes);
+    fs::copy(plugboard_host_sig(&file), plugboard_host_sig(&tampered)).unwrap();
+    let mut host = demo_builder().trust_key(&public).unwrap().build();
+    let err = refusal(&mut host, &tampered);
+    assert_eq!(err.kind(), "BadSignature", "{err}");
+    assert!(err
+        .to_string()
+        .contains("does not verify against any trusted key"));
+}
+
+fn plugboard_host_sig(file: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.sig", file.display()))
+}
+
+#[test]
+fn overwriting_a_loaded_plugin_in_place_does_not_crash_the_host() {
+    let dir = PluginDir::new();
+    let file = dir.add("greeter");
+    let mut host = demo_host();
+    host.load_file(&file).unwrap();
+    let greeter: Plugin<GreeterBox> = host.dispense("greeter").unwrap();
+    assert_eq!(
+        greeter.greet("before".into()).unwrap().as_str(),
+        "Hello, before!"
+    );
+
+    // What `cp new.so plugins/` does: same inode, new contents.
+    fs::write(&file, b"not a library any more").unwrap();
+    for i in 0..1000 {
+        let name = format!("after {i}");
+        assert_eq!(
+            greeter.greet(name.as_str().into()).unwrap().into_string(),
+            format!("Hello, {name}!")
+        );
+    }
+    // And truncated to nothing, then filled with another library.
+    fs::File::create(&file).unwrap();
+    assert_eq!(
+        greeter.greet("empty".into()).unwrap().as_str(),
+        "Hello, empty!"
+    );
+    fs::copy(library("kv"), &file).unwrap();
+    assert_eq!(greeter.greet("kv".into()).unwrap().as_str(), "Hello, kv!");
+    let again: Plugin<GreeterBox> = host.dispense("greeter").unwrap();
+    assert_eq!(
+        again.greet("new object".into()).unwrap().as_str(),
+        "Hello, new object!"
+    );
+}
+
+/// Deterministic pseudo-random bytes.
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn the_bad_file_corpus_is_refused_and_the_good_plugins_still_answer() {
+    let dir = PluginDir::new();
+    let good = dir.add("greeter");
+    dir.add("kv");
+    let plugin_bytes = fs::read(library("greeter-formal")).unwrap();
+
+    let mut expect: Vec<(PathBuf, &[&str])> = Vec::new();
+    expect.push((dir.write("empty", b""), &["NotALibrary"]));
+    expect.push((dir.write("random", &noise(64 * 1024, 7)), &["NotALibrary"]));
+    expect.push((
+        dir.write("text", b"#!/bin/sh\necho I am a script\n"),
+        &["NotALibrary"],
+    ));
+    // Truncations at several sizes: dlopen of these dies with SIGBUS; the
+    // vet step refuses them first.
+    for size in [
+        1024,
+        100 * 1024,
+        400 * 1024,
+        plugin_bytes.len() / 2,
+        plugin_bytes.len() - 1,
+    ] {
+        let file = dir.write(&format!("truncated-{size}"), &plugin_bytes[..size]);
+        expect.push((file, &["Truncated", "NotALibrary", "BadMetadata"]));
+    }
+    // A valid ELF shared library for another architecture (aarch64).
+    let mut other_arch = plugin_bytes.clone();
+    other_arch[18..20].copy_from_slice(&183u16.to_le_bytes());
+    expect.push((dir.write("aarch64", &other_arch), &["WrongPlatform"]));
+    // A valid cdylib that is not a plugin.
+    expect.push((dir.add("fixture-not-a-plugin"), &["NotAPlugin"]));
+    // A directory, a FIFO and a socket named like libraries.
+    let folder = dir.file("folder");
+    fs::create_dir(&folder).unwrap();
+    expect.push((folder, &["NotAFile"]));
+    let fifo = dir.file("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    expect.push((fifo, &["NotAFile"]));
+    let socket = dir.file("socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    expect.push((socket, &["NotAFile"]));
+    // A symlink loop, and a file that vanished after discovery (a dangling link).
+    let a = dir.file("loop-a");
+    let b = dir.file("loop-b");
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    expect.push((a, &["Unreadable"]));
+    expect.push((b, &["Unreadable"]));
+    let vanished = dir.file("vanished");
+    std::os::unix::fs::symlink(dir.path().join("gone.so"), &vanished).unwrap();
+    expect.push((vanished, &["Unreadable"]));
+    // A library that panics in init, and one exporting a name already taken.
+    expect.push((dir.add("fixture-panic-in-init"), &["InitFailed"]));
+    expect.push((
+        dir.add_as("greeter", "zz-second-greeter"),
+        &["DuplicatePlugin"],
+    ));
+    // A plugin for another application.
+    expect.push((dir.add("fixture-wrong-cookie"), &["CookieMismatch"]));
+
+    let mut host = demo_host();
+    let report = host.load_dir(dir.path());
+    for (file, kinds) in &expect {
+        let outcome = report
+            .outcome(file)
+            .unwrap_or_else(|| panic!("{} was not a candidate", file.display()));
+        let err = outcome.result.as_ref().expect_err("refused");
+        assert!(
+            kinds.contains(&err.kind()),
+            "{}: expected {kinds:?}, got {err}",
+            file.display()
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&file.display().to_string()),
+            "names the file: {text}"
+        );
+        assert!(!text.contains('\n'), "one line: {text}");
+    }
+    assert_eq!(report.loaded().count(), 2, "{report}");
+    assert!(report.outcome(&good).unwrap().result.is_ok());
+
+    let greeter: Plugin<GreeterBox> = host.dispense("greeter").unwrap();
+    assert_eq!(
+        greeter.greet("survivor".into()).unwrap().as_str(),
+        "Hello, survivor!"
+    );
+    let kv: Plugin<KeyValueBox> = host.dispense("kv").unwrap();
+    kv.put("still".into(), "here".into()).unwrap();
+    assert_eq!(kv.get("still".into()).unwrap().unwrap().as_str(), "here");
+}
