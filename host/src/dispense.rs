@@ -5,7 +5,7 @@
 //! The same checks run at load time for the interfaces a host registered
 //! with [`PluginHostBuilder::interface`](crate::PluginHostBuilder::interface).
 
-use std::mem::MaybeUninit;
+use std::{mem::MaybeUninit, path::Path};
 
 use abi_stable::{
     abi_stability::abi_checking::{check_layout_compatibility, AbiInstabilityErrors},
@@ -34,7 +34,7 @@ impl InterfaceSpec {
             version: I::VERSION,
             layout: I::LAYOUT,
             optional_methods: I::OPTIONAL_METHODS,
-            probe: |slot, info| create::<I>(slot, info).map(drop),
+            probe: |slot, info| create::<I>(slot, &info.entry.name, &info.path).map(drop),
         }
     }
 }
@@ -138,7 +138,11 @@ pub(crate) fn layouts_compatible(
 
 /// Calls the plugin's factory for an `I`. [`check`] must have passed for
 /// this slot and `I`.
-pub(crate) fn create<I: Interface>(slot: &Slot, info: &PluginInfo) -> Result<I, DispenseError> {
+pub(crate) fn create<I: Interface>(
+    slot: &Slot,
+    plugin: &str,
+    path: &Path,
+) -> Result<I, DispenseError> {
     let mut object = MaybeUninit::<I>::uninit();
     // SAFETY: `check` verified that the entry's layout is compatible with
     // `I`'s, so the factory writes a valid `I` (the `Factory` contract) into
@@ -149,8 +153,8 @@ pub(crate) fn create<I: Interface>(slot: &Slot, info: &PluginInfo) -> Result<I, 
         // SAFETY: on `ROk` the factory has initialised the object.
         RResult::ROk(()) => Ok(unsafe { object.assume_init() }),
         RResult::RErr(source) => Err(DispenseError::FactoryFailed {
-            plugin: info.entry.name.clone(),
-            path: info.path.clone(),
+            plugin: plugin.to_owned(),
+            path: path.to_owned(),
             source,
         }),
     }

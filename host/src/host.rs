@@ -13,7 +13,7 @@ use crate::{
     discover,
     dispense::{self, InterfaceSpec},
     handshake, load, private_copy,
-    registry::{EntryInfo, Registry, Slot},
+    registry::{EntryInfo, LoadTimings, Registry, Slot},
     services::{self, ServiceSpec, Shared},
     vet::{self, Inspection, VetPolicy},
     DispenseError, FileOutcome, LibraryInfo, LoadError, LoadReport, Plugin, PluginInfo, PluginMeta,
@@ -50,7 +50,8 @@ pub struct PluginHost {
     vet_policy: VetPolicy,
     shared: Arc<Shared>,
     registry: Registry,
-    checked: Mutex<HashMap<(String, TypeId), Arc<PluginMeta>>>,
+    /// Plugins that passed the dispense checks, by interface type and name.
+    checked: Mutex<HashMap<TypeId, HashMap<String, Arc<PluginMeta>>>>,
     closed: bool,
 }
 
@@ -169,6 +170,7 @@ impl PluginHost {
             });
         }
         log::debug!("vetting {}", path.display());
+        let started = std::time::Instant::now();
         // Nothing of the file runs until the vet, the handshake read from
         // its metadata and the interface versions have passed.
         let inspection = self.inspect(path)?;
@@ -176,16 +178,17 @@ impl PluginHost {
         let metadata = &vetted.inspection.metadata;
         let protocol = inspection.0;
 
+        let vetted_at = std::time::Instant::now();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plugin".to_owned());
-        let copy = private_copy::make(&vetted.bytes, &name, &vetted.digest).map_err(|source| {
-            LoadError::PrivateCopy {
+        let copy =
+            private_copy::make(&vetted.bytes, &name).map_err(|source| LoadError::PrivateCopy {
                 path: path.to_owned(),
                 source,
-            }
-        })?;
+            })?;
+        let copied_at = std::time::Instant::now();
         log::debug!("loading {} from its private copy", path.display());
         let opened = load::open(path, copy.path());
         copy.keep_forever();
@@ -239,6 +242,7 @@ impl PluginHost {
                 reason: "plugin table".to_owned(),
             });
         }
+        let opened_at = std::time::Instant::now();
         let missing_methods = self.check_registered_interfaces(path, entries)?;
         self.registry.validate(path, entries)?;
         let meta = root.metadata();
@@ -263,6 +267,12 @@ impl PluginHost {
             protocol,
             offered_protocols: header.protocol_versions.to_vec(),
             entries: Vec::new(),
+            timings: LoadTimings {
+                vet: vetted_at - started,
+                copy: copied_at - vetted_at,
+                open: opened_at - copied_at,
+                init: opened_at.elapsed(),
+            },
         };
         let info = self
             .registry
@@ -293,13 +303,13 @@ impl PluginHost {
         path: impl AsRef<Path>,
     ) -> Result<(Inspection, Result<u32, LoadError>), LoadError> {
         let path = path.as_ref();
-        let vetted = vet::vet(path, &self.vet_policy)?;
+        let vetted = vet::vet(path, &self.vet_policy, true)?;
         let verdict = self.check_metadata(path, &vetted);
         Ok((vetted.inspection, verdict))
     }
 
     fn inspect(&self, path: &Path) -> Result<(u32, vet::Vetted), LoadError> {
-        let vetted = vet::vet(path, &self.vet_policy)?;
+        let vetted = vet::vet(path, &self.vet_policy, false)?;
         let protocol = self.check_metadata(path, &vetted)?;
         Ok((protocol, vetted))
     }
@@ -378,17 +388,19 @@ impl PluginHost {
             });
         }
         let slot = self.slot(name)?;
-        let info = self.registry.plugin_info(&slot);
-        let key = (name.to_owned(), TypeId::of::<I>());
+        // The fast path (a repeated dispense) allocates nothing but the
+        // plugin's own object: the check result is cached per type and name.
         let cached = self
             .checked
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+            .get(&TypeId::of::<I>())
+            .and_then(|by_name| by_name.get(name))
             .cloned();
         let meta = match cached {
             Some(meta) => meta,
             None => {
+                let info = self.registry.plugin_info(&slot);
                 let spec = InterfaceSpec::of::<I>();
                 let missing_methods = dispense::check(&spec, &slot, &info)
                     .map_err(|e| self.with_candidates(e, I::NAME))?;
@@ -403,13 +415,25 @@ impl PluginHost {
                 self.checked
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, Arc::clone(&meta));
+                    .entry(TypeId::of::<I>())
+                    .or_default()
+                    .insert(name.to_owned(), Arc::clone(&meta));
                 meta
             }
         };
-        let object = dispense::create::<I>(&slot, &info)?;
+        let object = dispense::create::<I>(&slot, &meta.name, &meta.path)?;
         let root = self.registry.libraries[slot.library].root;
         Ok(Plugin::new(object, meta, root.poisoned()))
+    }
+
+    /// Forgets which (plugin, type) pairs passed the dispense checks, so the
+    /// next dispense checks again. For benchmarks of the first dispense.
+    #[doc(hidden)]
+    pub fn forget_dispense_checks(&self) {
+        self.checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Whether code of the library that provides `name` has panicked (a

@@ -66,6 +66,6 @@ pub use discover::{discover, is_candidate, LIBRARY_EXTENSION};
 pub use error::{DispenseError, LoadError};
 pub use host::{PluginHost, PluginHostBuilder};
 pub use plugin::{CallError, MissingMethod, Plugin, PluginMeta};
-pub use registry::{EntryInfo, LibraryInfo, PluginInfo};
+pub use registry::{EntryInfo, LibraryInfo, LoadTimings, PluginInfo};
 pub use report::{FileOutcome, LoadReport};
-pub use vet::Inspection;
+pub use vet::{inspect_bytes, Inspection};

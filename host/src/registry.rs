@@ -26,6 +26,21 @@ pub struct LibraryInfo {
     pub offered_protocols: Vec<u32>,
     /// The plugins of the negotiated protocol version.
     pub entries: Vec<EntryInfo>,
+    /// How long each step of loading took.
+    pub timings: LoadTimings,
+}
+
+/// How long each step of loading one library took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoadTimings {
+    /// Reading the file, the object checks, metadata, hash and signature.
+    pub vet: std::time::Duration,
+    /// Writing and re-checking the private copy.
+    pub copy: std::time::Duration,
+    /// `dlopen`, the root-module layout check and constructor, the handshake.
+    pub open: std::time::Duration,
+    /// Interface checks and the library's own init.
+    pub init: std::time::Duration,
 }
 
 /// One plugin a library provides.

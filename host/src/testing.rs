@@ -67,11 +67,30 @@ pub fn build_cdylibs(
     manifest_dir: impl AsRef<Path>,
     packages: &[&str],
 ) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    build_cdylibs_with_profile(manifest_dir, packages, "dev")
+}
+
+/// Like [`build_cdylibs`], with a cargo profile (`"dev"`, `"release"`, ...):
+/// benchmarks measure release builds.
+///
+/// # Errors
+///
+/// As [`build_cdylibs`].
+pub fn build_cdylibs_with_profile(
+    manifest_dir: impl AsRef<Path>,
+    packages: &[&str],
+    profile: &str,
+) -> Result<BTreeMap<String, PathBuf>, BuildError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(&cargo);
     command
         .current_dir(manifest_dir.as_ref())
-        .args(["build", "--message-format=json-render-diagnostics"])
+        .args([
+            "build",
+            "--message-format=json-render-diagnostics",
+            "--profile",
+            profile,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     for package in packages {

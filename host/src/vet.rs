@@ -52,8 +52,10 @@ pub struct Inspection {
     pub path: PathBuf,
     /// Its size in bytes.
     pub size: u64,
-    /// The SHA-256 of its bytes, in hex.
-    pub sha256: String,
+    /// The SHA-256 of its bytes, in hex: always computed by
+    /// [`PluginHost::inspect_file`](crate::PluginHost::inspect_file), and when
+    /// loading only if the host has a checksum allowlist.
+    pub sha256: Option<String>,
     /// The object format, e.g. `Elf`.
     pub format: String,
     /// The architecture, e.g. `X86_64`.
@@ -67,7 +69,6 @@ pub struct Inspection {
 /// A file that passed vetting, with the bytes that were vetted.
 pub(crate) struct Vetted {
     pub(crate) bytes: Vec<u8>,
-    pub(crate) digest: [u8; 32],
     pub(crate) inspection: Inspection,
 }
 
@@ -105,8 +106,9 @@ fn metadata_section_name() -> &'static str {
     }
 }
 
-/// Vets the file at `path`.
-pub(crate) fn vet(path: &Path, policy: &VetPolicy) -> Result<Vetted, LoadError> {
+/// Vets the file at `path`; computes its SHA-256 if `want_digest` or the
+/// policy has an allowlist.
+pub(crate) fn vet(path: &Path, policy: &VetPolicy, want_digest: bool) -> Result<Vetted, LoadError> {
     let p = || path.to_owned();
     // Follows symlinks: the file they lead to is what gets vetted (a
     // dangling link or a loop is `Unreadable`).
@@ -141,11 +143,14 @@ pub(crate) fn vet(path: &Path, policy: &VetPolicy) -> Result<Vetted, LoadError> 
     }
 
     let (format, architecture, metadata) = examine(path, &bytes)?;
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
-    let sha256 = hex(&digest);
+    // Hashing costs about as much as everything else in the vet together:
+    // only when the allowlist needs it or the caller wants to show it.
+    let digest: Option<[u8; 32]> =
+        (want_digest || policy.checksums.is_some()).then(|| Sha256::digest(&bytes).into());
+    let sha256 = digest.as_ref().map(|d| hex(d));
 
-    if let Some(allowed) = &policy.checksums {
-        check_checksum(path, &digest, &sha256, allowed)?;
+    if let (Some(allowed), Some(digest), Some(sha256)) = (&policy.checksums, &digest, &sha256) {
+        check_checksum(path, digest, sha256, allowed)?;
     }
     let signed_by = if policy.trusted_keys.is_empty() {
         None
@@ -154,7 +159,6 @@ pub(crate) fn vet(path: &Path, policy: &VetPolicy) -> Result<Vetted, LoadError> 
     };
 
     Ok(Vetted {
-        digest,
         inspection: Inspection {
             path: p(),
             size: bytes.len() as u64,
@@ -166,6 +170,21 @@ pub(crate) fn vet(path: &Path, policy: &VetPolicy) -> Result<Vetted, LoadError> 
         },
         bytes,
     })
+}
+
+/// Reads the plugboard metadata out of a library's bytes, with every
+/// object-level check of the vet step (format, architecture, shared library,
+/// segments inside the bytes, exported root module, metadata and its
+/// target), **without loading or running anything**. Never panics, whatever
+/// the bytes: it is the pre-load parser the fuzz target and property tests
+/// exercise.
+///
+/// # Errors
+///
+/// The [`LoadError`] the vet step would refuse the bytes with; its path is
+/// `<bytes>`.
+pub fn inspect_bytes(bytes: &[u8]) -> Result<Metadata, LoadError> {
+    examine(Path::new("<bytes>"), bytes).map(|(_, _, metadata)| metadata)
 }
 
 /// Object-level checks on the bytes; returns format, architecture, metadata.

@@ -175,6 +175,38 @@ pub struct Metadata {
     pub plugins: Vec<PluginMetadata>,
 }
 
+impl Metadata {
+    /// The metadata in the section's text format (what
+    /// [`export_plugins!`](crate::export_plugins) writes at compile time):
+    /// [`parse`] of the result gives back an equal value, provided no string
+    /// holds a tab or a line break.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "{MAGIC}\nabi\t{}\ncookie\t{}\t{}\nlibrary\t{}\t{}\ndescription\t{}\ntarget\t{}\t{}\t{}\n",
+            self.abi,
+            self.cookie_key,
+            self.cookie_value,
+            self.library,
+            self.version,
+            self.description,
+            self.target.arch,
+            self.target.os,
+            self.target.env
+        );
+        for p in &self.protocols {
+            out.push_str(&format!("protocol\t{p}\n"));
+        }
+        for p in &self.plugins {
+            out.push_str(&format!(
+                "plugin\t{}\t{}\t{}\t{}\n",
+                p.protocol, p.name, p.interface, p.interface_version
+            ));
+        }
+        out.push_str("end\n");
+        out
+    }
+}
+
 /// Why metadata bytes could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetadataError {

@@ -275,7 +275,10 @@ fn inspect(file: &std::path::Path, security: &SecurityArgs, format: Format) -> R
                 file.display(),
                 inspection.size
             );
-            println!("sha256:       {}", inspection.sha256);
+            println!(
+                "sha256:       {}",
+                inspection.sha256.as_deref().unwrap_or("-")
+            );
             println!(
                 "object:       {} {} shared library, all segments inside the file",
                 inspection.format, inspection.architecture

@@ -117,3 +117,22 @@ impl Interface for CounterBox {
     const NAME: &'static str = "Counter";
     const VERSION: &'static str = "1.0.0";
 }
+
+/// The interface the benchmarks call (`cargo bench`, `host/benches/`): the
+/// smallest possible method, and a small string-returning one.
+#[sabi_trait]
+pub trait Calc: Send + Sync {
+    /// `a + b` (wrapping).
+    fn add(&self, a: u64, b: u64) -> u64;
+    /// `"Hello, {name}!"`.
+    #[sabi(last_prefix_field)]
+    fn greet(&self, name: RStr<'_>) -> RString;
+}
+
+/// A dispensed `Calc` plugin object.
+pub type CalcBox = Calc_TO<'static, RBox<()>>;
+
+impl Interface for CalcBox {
+    const NAME: &'static str = "Calc";
+    const VERSION: &'static str = "1.0.0";
+}

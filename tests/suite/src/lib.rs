@@ -30,6 +30,7 @@ pub const PACKAGES: &[&str] = &[
     "fixture-panic-in-init",
     "fixture-chatty",
     "fixture-marker",
+    "fixture-calc",
     "counter",
     "compat-plugin-1_0",
     "compat-plugin-1_1",

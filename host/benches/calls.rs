@@ -1,0 +1,189 @@
+//! Call and dispense costs: a dispensed plugboard object against its
+//! same-run baselines, a native `Box<dyn Trait>` call and a raw
+//! `extern "C" fn` found with `dlsym`. Ends with a ratio summary.
+//!
+//! `cargo bench -p plugboard-host --bench calls`
+
+mod support;
+
+use std::{hint::black_box, sync::Arc, time::Instant};
+
+use criterion::Criterion;
+use plugboard_demo::CalcBox;
+use plugboard_host::Plugin;
+
+/// The native baseline: the same two methods behind `Box<dyn Trait>`.
+trait NativeCalc: Send + Sync {
+    fn add(&self, a: u64, b: u64) -> u64;
+    fn greet(&self, name: &str) -> String;
+}
+
+/// Not zero-sized, so that `Box::new` allocates, as a plugin factory does.
+struct Native(#[allow(dead_code)] u64);
+
+impl NativeCalc for Native {
+    #[inline(never)]
+    fn add(&self, a: u64, b: u64) -> u64 {
+        a.wrapping_add(b)
+    }
+    #[inline(never)]
+    fn greet(&self, name: &str) -> String {
+        format!("Hello, {name}!")
+    }
+}
+
+struct Subjects {
+    _host: plugboard_host::PluginHost,
+    plugin: Arc<Plugin<CalcBox>>,
+    native: Arc<Box<dyn NativeCalc>>,
+    raw: extern "C" fn(u64, u64) -> u64,
+}
+
+fn subjects() -> Subjects {
+    let lib = support::release_library("fixture-calc");
+    let dir = support::private_dir();
+    let plugin_file = dir.path().join("libcalc.so");
+    std::fs::copy(&lib, &plugin_file).unwrap();
+    let mut host = support::demo_builder().interface::<CalcBox>().build();
+    host.load_file(&plugin_file).unwrap();
+    let plugin: Plugin<CalcBox> = host.dispense("calc").unwrap();
+
+    let raw_file = dir.path().join("libcalc-raw.so");
+    std::fs::copy(&lib, &raw_file).unwrap();
+    // SAFETY: a benchmark fixture we built; its constructors are abi_stable's.
+    let raw_lib = Box::leak(Box::new(
+        unsafe { libloading::Library::new(&raw_file) }.unwrap(),
+    ));
+    // SAFETY: `calc_add` is `extern "C" fn(u64, u64) -> u64` in the fixture.
+    let raw = *unsafe { raw_lib.get::<extern "C" fn(u64, u64) -> u64>(b"calc_add\0") }.unwrap();
+
+    let native: Box<dyn NativeCalc> = Box::new(Native(7));
+    Subjects {
+        _host: host,
+        plugin: Arc::new(plugin),
+        native: Arc::new(black_box(native)),
+        raw,
+    }
+}
+
+fn bench_calls(c: &mut Criterion, s: &Subjects) {
+    let mut add = c.benchmark_group("call/add");
+    add.bench_function("native Box<dyn>", |b| {
+        b.iter(|| s.native.add(black_box(1), black_box(2)))
+    });
+    add.bench_function("plugboard", |b| {
+        b.iter(|| s.plugin.add(black_box(1), black_box(2)))
+    });
+    add.bench_function("raw extern C", |b| {
+        b.iter(|| (s.raw)(black_box(1), black_box(2)))
+    });
+    add.finish();
+
+    let mut greet = c.benchmark_group("call/greet");
+    greet.bench_function("native Box<dyn>", |b| {
+        b.iter(|| s.native.greet(black_box("World")))
+    });
+    greet.bench_function("plugboard", |b| {
+        b.iter(|| s.plugin.greet(black_box("World").into()))
+    });
+    greet.finish();
+
+    let mut threads = c.benchmark_group("call/add, 2 threads at once");
+    threads.bench_function("native Box<dyn>", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, {
+                let n = Arc::clone(&s.native);
+                move || n.add(black_box(1), black_box(2))
+            })
+        })
+    });
+    threads.bench_function("plugboard", |b| {
+        b.iter_custom(|iters| {
+            two_threads(iters, {
+                let p = Arc::clone(&s.plugin);
+                move || p.add(black_box(1), black_box(2))
+            })
+        })
+    });
+    threads.finish();
+}
+
+/// Both threads make `iters` calls; returns the wall time.
+fn two_threads(
+    iters: u64,
+    call: impl Fn() -> u64 + Send + Sync + Clone + 'static,
+) -> std::time::Duration {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            let call = call.clone();
+            scope.spawn(move || {
+                for _ in 0..iters {
+                    black_box(call());
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+fn bench_dispense(c: &mut Criterion, s: &Subjects) {
+    let mut group = c.benchmark_group("dispense");
+    group.bench_function("first (layout check + factory)", |b| {
+        b.iter(|| {
+            s._host.forget_dispense_checks();
+            black_box(s._host.dispense::<CalcBox>("calc").unwrap())
+        })
+    });
+    group.bench_function("repeated (factory only)", |b| {
+        b.iter(|| black_box(s._host.dispense::<CalcBox>("calc").unwrap()))
+    });
+    group.bench_function("native Box::new baseline", |b| {
+        b.iter(|| black_box(Box::new(Native(7)) as Box<dyn NativeCalc>))
+    });
+    group.finish();
+}
+
+fn summary(s: &Subjects) {
+    const CALLS: u64 = 2_000_000;
+    println!("\n== same-run ratios (median of 7 rounds) ==");
+    let native = support::per_call(7, CALLS, || {
+        black_box(s.native.add(black_box(1), black_box(2)));
+    });
+    let plugin = support::per_call(7, CALLS, || {
+        black_box(s.plugin.add(black_box(1), black_box(2)));
+    });
+    let raw = support::per_call(7, CALLS, || {
+        black_box((s.raw)(black_box(1), black_box(2)));
+    });
+    support::ratio_line("add: plugboard", plugin, native, "native");
+    support::ratio_line("add: raw extern C", raw, native, "native");
+    let native = support::per_call(7, CALLS / 10, || {
+        black_box(s.native.greet(black_box("World")));
+    });
+    let plugin = support::per_call(7, CALLS / 10, || {
+        black_box(s.plugin.greet(black_box("World").into()));
+    });
+    support::ratio_line("greet: plugboard", plugin, native, "native");
+    let boxed = support::per_call(7, CALLS / 10, || {
+        black_box(Box::new(Native(7)) as Box<dyn NativeCalc>);
+    });
+    let dispensed = support::per_call(7, CALLS / 10, || {
+        black_box(s._host.dispense::<CalcBox>("calc").unwrap());
+    });
+    support::ratio_line(
+        "dispense (repeated): plugboard",
+        dispensed,
+        boxed,
+        "Box::new",
+    );
+}
+
+fn main() {
+    let s = subjects();
+    let mut c = Criterion::default().configure_from_args();
+    bench_calls(&mut c, &s);
+    bench_dispense(&mut c, &s);
+    c.final_summary();
+    summary(&s);
+}

@@ -1,0 +1,103 @@
+//! Shared set-up for the benchmarks: release builds of the plugins, and
+//! same-run ratio measurement.
+
+#![allow(dead_code)] // each bench binary uses part of it
+
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use plugboard_demo::{AddHelper, AddHelperBox, HANDSHAKE, PROTOCOL_VERSION};
+use plugboard_host::{testing::build_cdylibs_with_profile, PluginHost, PluginHostBuilder};
+
+/// The workspace root.
+pub(crate) fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The release build of a plugin package.
+pub(crate) fn release_library(package: &str) -> PathBuf {
+    let built = build_cdylibs_with_profile(workspace(), &[package], "release")
+        .unwrap_or_else(|e| panic!("building {package}: {e}"));
+    built[package].clone()
+}
+
+struct Adder;
+
+impl AddHelper for Adder {
+    fn sum(
+        &self,
+        a: i64,
+        b: i64,
+    ) -> abi_stable::std_types::RResult<i64, plugboard_interface::PluginError> {
+        abi_stable::std_types::RResult::ROk(a.wrapping_add(b))
+    }
+}
+
+/// A host like the demo application's.
+pub(crate) fn demo_builder() -> PluginHostBuilder {
+    PluginHost::builder()
+        .handshake(HANDSHAKE)
+        .protocol_versions([PROTOCOL_VERSION])
+        .service::<AddHelperBox>(plugboard_demo::ADD_HELPER_SERVICE, || {
+            AddHelperBox::from_value(Adder, abi_stable::sabi_trait::TD_Opaque)
+        })
+}
+
+/// A private (0700) folder for benchmark copies.
+pub(crate) fn private_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    dir
+}
+
+/// The median nanoseconds per call of `f` over `rounds` rounds of `calls` calls.
+pub(crate) fn per_call(rounds: usize, calls: u64, mut f: impl FnMut()) -> f64 {
+    let mut samples: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            start.elapsed().as_nanos() as f64 / calls as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Prints `name: subject vs baseline, ratio`.
+pub(crate) fn ratio_line(name: &str, subject_ns: f64, baseline_ns: f64, baseline_name: &str) {
+    println!(
+        "{name:<34} {} vs {baseline_name} {}  ratio {:.2}x",
+        show(subject_ns),
+        show(baseline_ns),
+        subject_ns / baseline_ns
+    );
+}
+
+/// Nanoseconds, in a readable unit.
+pub(crate) fn show(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:>9.2} ms", ns / 1_000_000.0)
+    } else if ns >= 1_000.0 {
+        format!("{:>9.2} µs", ns / 1_000.0)
+    } else {
+        format!("{ns:>9.2} ns")
+    }
+}
+
+/// Wall time of `f`, in nanoseconds.
+pub(crate) fn time_ns(f: impl FnOnce()) -> f64 {
+    let start = Instant::now();
+    f();
+    start.elapsed().as_nanos() as f64
+}
