@@ -14,7 +14,7 @@ use abi_stable::{
 };
 use plugboard_interface::Interface;
 
-use crate::{layout, registry::Slot, DispenseError, MissingMethod, PluginInfo};
+use crate::{layout, registry::Slot, DispenseError, LayoutReport, MissingMethod, PluginInfo};
 
 /// What the host knows of an interface type, without the type.
 #[derive(Clone, Copy)]
@@ -84,9 +84,11 @@ pub(crate) fn check(
             path: info.path.clone(),
             interface: spec.name,
             expected: spec.version,
-            found: entry.interface_version.to_string(),
-            summary: layout::summarize(&errors),
-            details: errors.to_string().into(),
+            found: entry.interface_version.as_str().into(),
+            report: Box::new(LayoutReport {
+                summary: layout::summarize(&errors),
+                details: errors.to_string(),
+            }),
         }
     })?;
     Ok(spec

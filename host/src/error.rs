@@ -347,6 +347,21 @@ pub enum LoadError {
         source: DispenseError,
     },
 
+    /// A new version of a file would exceed the host's cap on generations
+    /// mapped per file (libraries are never unloaded).
+    #[error(
+        "{}: not loading the new version: {mapped} generations of this file are mapped already and the limit is {limit} (libraries are never unloaded). The previous generation keeps serving; restart the host to reclaim the memory.",
+        path.display()
+    )]
+    TooManyGenerations {
+        /// The file.
+        path: PathBuf,
+        /// Generations mapped now.
+        mapped: usize,
+        /// The host's limit.
+        limit: usize,
+    },
+
     /// The library failed while initialising its root module.
     #[error(
         "{}: the plugin library failed to initialise: {reason}. Report this to the plugin's author.",
@@ -390,7 +405,8 @@ impl LoadError {
             | Self::NotAllowed { path, .. }
             | Self::Unsigned { path, .. }
             | Self::BadSignature { path, .. }
-            | Self::PrivateCopy { path, .. } => path,
+            | Self::PrivateCopy { path, .. }
+            | Self::TooManyGenerations { path, .. } => path,
         }
     }
 
@@ -425,6 +441,7 @@ impl LoadError {
             Self::Unsigned { .. } => "Unsigned",
             Self::BadSignature { .. } => "BadSignature",
             Self::PrivateCopy { .. } => "PrivateCopy",
+            Self::TooManyGenerations { .. } => "TooManyGenerations",
         }
     }
 
@@ -490,8 +507,8 @@ pub enum DispenseError {
 
     /// The plugin's object does not have the layout of the host's interface type.
     #[error(
-        "plugin `{plugin}` ({}) declares {interface} {found} but its layout does not match this host's {interface} {expected}: {summary}. The interface changed without a version bump; rebuild the plugin against the interface crate this host uses.",
-        path.display()
+        "plugin `{plugin}` ({}) declares {interface} {found} but its layout does not match this host's {interface} {expected}: {}. The interface changed without a version bump; rebuild the plugin against the interface crate this host uses.",
+        path.display(), report.summary
     )]
     LayoutMismatch {
         /// The plugin's name.
@@ -503,11 +520,9 @@ pub enum DispenseError {
         /// The host's interface version.
         expected: &'static str,
         /// The interface version the plugin declares.
-        found: String,
-        /// The first mismatch, in one line.
-        summary: String,
-        /// The full report of `abi_stable`'s checker, for `--verbose`.
-        details: Box<str>,
+        found: Box<str>,
+        /// What differs: the first mismatch, and the full checker report.
+        report: Box<LayoutReport>,
     },
 
     /// The host was closed.
@@ -546,10 +561,19 @@ impl DispenseError {
     /// The long report behind this error, if it has one; shown with `--verbose`.
     pub fn details(&self) -> Option<&str> {
         match self {
-            Self::LayoutMismatch { details, .. } => Some(details),
+            Self::LayoutMismatch { report, .. } => Some(&report.details),
             _ => None,
         }
     }
+}
+
+/// What `abi_stable`'s layout checker found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutReport {
+    /// The first mismatch, on one line, with its field path.
+    pub summary: String,
+    /// The checker's full report (hundreds of lines), for `--verbose`.
+    pub details: String,
 }
 
 struct VersionList<'a>(&'a [u32]);

@@ -48,6 +48,8 @@ pub struct PluginHost {
     interfaces: Vec<InterfaceSpec>,
     panic_policy: PanicPolicy,
     vet_policy: VetPolicy,
+    max_generations: usize,
+    pub(crate) debounce: std::time::Duration,
     shared: Arc<Shared>,
     registry: Registry,
     /// Plugins that passed the dispense checks, by interface type and name.
@@ -67,6 +69,8 @@ pub struct PluginHostBuilder {
     services: BTreeMap<String, ServiceSpec>,
     panic_policy: PanicPolicy,
     vet_policy: VetPolicy,
+    max_generations: usize,
+    debounce: std::time::Duration,
 }
 
 impl PluginHost {
@@ -85,6 +89,8 @@ impl PluginHost {
             services: BTreeMap::new(),
             panic_policy: PanicPolicy::default(),
             vet_policy: VetPolicy::default(),
+            max_generations: 8,
+            debounce: std::time::Duration::from_millis(250),
         }
     }
 
@@ -164,11 +170,34 @@ impl PluginHost {
     /// A [`LoadError`] naming the file and the reason it was refused.
     pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<LibraryInfo, LoadError> {
         let path = path.as_ref();
-        if self.registry.has_path(path) {
+        if self.registry.live_index(path).is_some() {
             return Err(LoadError::AlreadyLoaded {
                 path: path.to_owned(),
             });
         }
+        self.load_generation(path, None)
+    }
+
+    /// Loads `path`, as a new generation replacing the library at
+    /// `replacing` (an older version of the same file) if given.
+    pub(crate) fn load_generation(
+        &mut self,
+        path: &Path,
+        replacing: Option<usize>,
+    ) -> Result<LibraryInfo, LoadError> {
+        if replacing.is_some() {
+            let mapped = self.registry.generations(path);
+            if mapped >= self.max_generations {
+                return Err(LoadError::TooManyGenerations {
+                    path: path.to_owned(),
+                    mapped,
+                    limit: self.max_generations,
+                });
+            }
+        }
+        let stamp = std::fs::metadata(path)
+            .ok()
+            .and_then(|m| Some((m.len(), m.modified().ok()?)));
         log::debug!("vetting {}", path.display());
         let started = std::time::Instant::now();
         // Nothing of the file runs until the vet, the handshake read from
@@ -244,7 +273,7 @@ impl PluginHost {
         }
         let opened_at = std::time::Instant::now();
         let missing_methods = self.check_registered_interfaces(path, entries)?;
-        self.registry.validate(path, entries)?;
+        self.registry.validate(path, entries, replacing)?;
         let meta = root.metadata();
         // Every check passed: now the library's own init runs (log bridge,
         // host services, the plugin's `on_load`), guarded inside the plugin.
@@ -267,6 +296,7 @@ impl PluginHost {
             protocol,
             offered_protocols: header.protocol_versions.to_vec(),
             entries: Vec::new(),
+            generation: replacing.map_or(1, |old| self.registry.libraries[old].info.generation + 1),
             timings: LoadTimings {
                 vet: vetted_at - started,
                 copy: copied_at - vetted_at,
@@ -276,7 +306,14 @@ impl PluginHost {
         };
         let info = self
             .registry
-            .insert(root, info, entries, &missing_methods)?;
+            .insert(root, info, entries, &missing_methods, replacing, stamp)?;
+        if replacing.is_some() {
+            // Names now lead to the new generation: forget the old checks.
+            self.checked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+        }
         log::info!(
             "loaded {} ({} {}, protocol {protocol})",
             path.display(),
@@ -345,9 +382,43 @@ impl PluginHost {
         Ok(protocol)
     }
 
-    /// The libraries loaded so far, in load order.
+    /// The libraries loaded so far and still dispensed, in load order.
     pub fn libraries(&self) -> impl Iterator<Item = &LibraryInfo> {
-        self.registry.libraries.iter().map(|l| &l.info)
+        self.registry
+            .libraries
+            .iter()
+            .filter(|l| !l.retired)
+            .map(|l| &l.info)
+    }
+
+    pub(crate) fn live_index(&self, path: &Path) -> Option<usize> {
+        self.registry.live_index(path)
+    }
+
+    pub(crate) fn stamp(&self, index: usize) -> Option<(u64, std::time::SystemTime)> {
+        self.registry.libraries[index].stamp
+    }
+
+    pub(crate) fn generation(&self, index: usize) -> u32 {
+        self.registry.libraries[index].info.generation
+    }
+
+    /// Stops dispensing the library at `index`; returns its name and
+    /// generation.
+    pub(crate) fn retire(&mut self, index: usize) -> (String, u32) {
+        self.registry.retire(index);
+        self.checked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        let info = &self.registry.libraries[index].info;
+        (info.name.clone(), info.generation)
+    }
+
+    /// How many old generations (replaced or removed libraries) stay mapped:
+    /// libraries are never unloaded, so this memory is not given back.
+    pub fn retired_generations(&self) -> usize {
+        self.registry.retired_count()
     }
 
     /// Every plugin available for dispensing, sorted by name.
@@ -700,6 +771,22 @@ impl PluginHostBuilder {
         Ok(self)
     }
 
+    /// At most this many generations of one file stay mapped (default 8): a
+    /// further new version is refused with
+    /// [`LoadError::TooManyGenerations`] and the previous one keeps serving.
+    pub fn max_generations(mut self, generations: usize) -> Self {
+        self.max_generations = generations.max(1);
+        self
+    }
+
+    /// How long a file must be left alone before [`PluginHost::watch`] acts
+    /// on it (default 250 ms), so a file being copied in is not loaded
+    /// half-written.
+    pub fn debounce(mut self, quiet: std::time::Duration) -> Self {
+        self.debounce = quiet;
+        self
+    }
+
     /// The folder [`PluginHost::load`] reads.
     pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugins_dir = Some(dir.into());
@@ -715,6 +802,8 @@ impl PluginHostBuilder {
             interfaces: self.interfaces,
             panic_policy: self.panic_policy,
             vet_policy: self.vet_policy,
+            max_generations: self.max_generations,
+            debounce: self.debounce,
             shared: Arc::new(Shared {
                 host_name: self.host_name,
                 host_version: self.host_version,

@@ -61,11 +61,13 @@ mod services;
 pub mod signing;
 pub mod testing;
 mod vet;
+mod watch;
 
 pub use discover::{discover, is_candidate, LIBRARY_EXTENSION};
-pub use error::{DispenseError, LoadError};
+pub use error::{DispenseError, LayoutReport, LoadError};
 pub use host::{PluginHost, PluginHostBuilder};
 pub use plugin::{CallError, MissingMethod, Plugin, PluginMeta};
 pub use registry::{EntryInfo, LibraryInfo, LoadTimings, PluginInfo};
 pub use report::{FileOutcome, LoadReport};
 pub use vet::{inspect_bytes, Inspection};
+pub use watch::{PluginWatch, WatchError, WatchEvent};

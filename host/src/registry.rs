@@ -26,6 +26,10 @@ pub struct LibraryInfo {
     pub offered_protocols: Vec<u32>,
     /// The plugins of the negotiated protocol version.
     pub entries: Vec<EntryInfo>,
+    /// 1 for the first library loaded from this path; one more for each
+    /// newer version of the file loaded beside it (see
+    /// [`PluginHost::watch`](crate::PluginHost::watch)).
+    pub generation: u32,
     /// How long each step of loading took.
     pub timings: LoadTimings,
 }
@@ -79,6 +83,11 @@ pub(crate) struct Loaded {
     pub(crate) info: LibraryInfo,
     /// The root module: shutdown hook, log level, poisoned flag.
     pub(crate) root: PluginLibraryRef,
+    /// Replaced by a newer generation or removed: still mapped (objects
+    /// dispensed from it keep working), no longer dispensed.
+    pub(crate) retired: bool,
+    /// The file's size and modification time when it was loaded.
+    pub(crate) stamp: Option<(u64, std::time::SystemTime)>,
 }
 
 /// Libraries and names. A name belongs to the first library that provides it.
@@ -89,14 +98,42 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// Whether a library was already loaded from `path`.
-    pub(crate) fn has_path(&self, path: &Path) -> bool {
-        self.libraries.iter().any(|l| l.info.path == path)
+    /// The live (not retired) library loaded from `path`, if any.
+    pub(crate) fn live_index(&self, path: &Path) -> Option<usize> {
+        self.libraries
+            .iter()
+            .position(|l| !l.retired && l.info.path == path)
+    }
+
+    /// How many generations loaded from `path` are mapped (live or retired).
+    pub(crate) fn generations(&self, path: &Path) -> usize {
+        self.libraries
+            .iter()
+            .filter(|l| l.info.path == path)
+            .count()
+    }
+
+    /// How many retired generations stay mapped.
+    pub(crate) fn retired_count(&self) -> usize {
+        self.libraries.iter().filter(|l| l.retired).count()
+    }
+
+    /// Retires the library at `index`: its names are no longer dispensed.
+    pub(crate) fn retire(&mut self, index: usize) {
+        self.libraries[index].retired = true;
+        self.by_name.retain(|_, slot| slot.library != index);
     }
 
     /// Checks a library's entries (names, versions) and that none of its
     /// names is taken.
-    pub(crate) fn validate(&self, path: &Path, entries: &[PluginEntry]) -> Result<(), LoadError> {
+    /// Names owned by the library at `replacing` (an older generation of the
+    /// same file) may be taken over.
+    pub(crate) fn validate(
+        &self,
+        path: &Path,
+        entries: &[PluginEntry],
+        replacing: Option<usize>,
+    ) -> Result<(), LoadError> {
         let path = path.to_owned();
         let mut seen = BTreeMap::new();
         for entry in entries {
@@ -118,7 +155,11 @@ impl Registry {
                     entry.interface_version
                 )));
             }
-            if let Some(taken) = self.by_name.get(name) {
+            if let Some(taken) = self
+                .by_name
+                .get(name)
+                .filter(|slot| Some(slot.library) != replacing)
+            {
                 return Err(LoadError::DuplicatePlugin {
                     path: path.clone(),
                     name: name.to_owned(),
@@ -129,15 +170,21 @@ impl Registry {
         Ok(())
     }
 
-    /// Adds a library whose handshake, checks and init passed.
+    /// Adds a library whose handshake, checks and init passed; retires the
+    /// generation it replaces.
     pub(crate) fn insert(
         &mut self,
         root: PluginLibraryRef,
         info_without_entries: LibraryInfo,
         entries: &[PluginEntry],
         missing_methods: &BTreeMap<String, Vec<MissingMethod>>,
+        replacing: Option<usize>,
+        stamp: Option<(u64, std::time::SystemTime)>,
     ) -> Result<LibraryInfo, LoadError> {
-        self.validate(&info_without_entries.path, entries)?;
+        self.validate(&info_without_entries.path, entries, replacing)?;
+        if let Some(old) = replacing {
+            self.retire(old);
+        }
         let mut info = info_without_entries;
         info.entries = entries
             .iter()
@@ -164,6 +211,8 @@ impl Registry {
         self.libraries.push(Loaded {
             info: info.clone(),
             root,
+            retired: false,
+            stamp,
         });
         Ok(info)
     }

@@ -445,3 +445,51 @@ fn a_checksum_allowlist_is_enforced() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn watch_prints_a_line_for_a_copy_an_overwrite_and_a_delete() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = PluginDir::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(["watch", "--plugins", dir.path().to_str().unwrap()])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let next_line = |prefix: &str| -> String {
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no `{prefix}` line within 30 s"));
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+    };
+
+    next_line("watching");
+    let file = dir.path().join("libgreeter.so");
+    std::fs::copy(plugboard_tests::library("greeter"), &file).unwrap();
+    assert!(next_line("added").contains("[generation 1]"));
+    std::fs::copy(plugboard_tests::library("fixture-greeter-next"), &file).unwrap();
+    assert!(next_line("updated").contains("[generation 2, replaces 1]"));
+    std::fs::remove_file(&file).unwrap();
+    assert!(next_line("removed").contains("generation 2"));
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

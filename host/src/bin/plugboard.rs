@@ -67,6 +67,13 @@ enum Command {
         #[command(flatten)]
         dir: PluginsArg,
     },
+    /// Load the folder, then follow it live: one line per file added,
+    /// updated (a new generation beside the old), refused or removed. Stop
+    /// with Ctrl-C.
+    Watch {
+        #[command(flatten)]
+        dir: PluginsArg,
+    },
     /// Check every plugin file against this host, for plugin authors' and
     /// distributors' CI: exit code 0 only when every file loads and every
     /// plugin dispenses.
@@ -174,6 +181,7 @@ fn run(cli: &Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Check { dir, format } => check(dir, *format, cli.verbose),
+        Command::Watch { dir } => watch(dir),
         Command::Call { dir, plugin, call } => {
             let (host, report) = load(dir)?;
             for refused in report.refused() {
@@ -232,6 +240,36 @@ fn load(dir: &PluginsArg) -> Result<(PluginHost, LoadReport), String> {
         .build();
     let report = host.load();
     Ok((host, report))
+}
+
+/// `plugboard watch`: the folder's events, live, until interrupted.
+fn watch(dir: &PluginsArg) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut host = host_builder(&dir.security)?
+        .plugins_dir(&dir.plugins)
+        .build();
+    let mut watch = host.watch().map_err(|e| e.to_string())?;
+    let report = host.load();
+    if let Some(e @ LoadError::FolderUnreadable { .. }) = report.refused().next() {
+        return Err(e.to_string());
+    }
+    let mut out = std::io::stdout();
+    for outcome in &report.outcomes {
+        match &outcome.result {
+            Ok(lib) => writeln!(out, "added   {lib} [generation {}]", lib.generation),
+            Err(e) => writeln!(out, "refused {e}"),
+        }
+        .map_err(|e| e.to_string())?;
+    }
+    writeln!(out, "watching {} (Ctrl-C to stop)", dir.plugins.display())
+        .map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())?;
+    loop {
+        for event in host.process_changes(&mut watch, std::time::Duration::from_secs(3600)) {
+            writeln!(out, "{event}").map_err(|e| e.to_string())?;
+            out.flush().map_err(|e| e.to_string())?;
+        }
+    }
 }
 
 /// `plugboard inspect`: the vet results and metadata of one file.

@@ -31,6 +31,7 @@ pub const PACKAGES: &[&str] = &[
     "fixture-chatty",
     "fixture-marker",
     "fixture-calc",
+    "fixture-greeter-next",
     "counter",
     "compat-plugin-1_0",
     "compat-plugin-1_1",

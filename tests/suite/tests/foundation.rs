@@ -159,15 +159,15 @@ fn a_plugin_whose_object_layout_differs_is_refused_at_dispense() {
         DispenseError::LayoutMismatch {
             plugin,
             interface,
-            summary,
-            details,
+            report,
             ..
         } => {
             assert_eq!(plugin, "fake-greeter");
             assert_eq!(*interface, "Greeter");
+            let summary = &report.summary;
             assert!(!summary.is_empty() && !summary.contains('\n'), "{summary}");
             assert!(
-                details.lines().count() > 3,
+                report.details.lines().count() > 3,
                 "the full report is kept for --verbose"
             );
         }

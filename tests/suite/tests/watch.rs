@@ -1,0 +1,197 @@
+//! A live plugins folder: drop a plugin in, replace it, corrupt it, remove
+//! it — each change waited for by its event (with a time limit), never by a
+//! fixed sleep.
+
+use std::{
+    fs,
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use plugboard_demo::GreeterBox;
+use plugboard_host::{DispenseError, Plugin, PluginHost, PluginWatch, WatchEvent};
+use plugboard_tests::{demo_builder, library, PluginDir};
+
+/// Applies changes until one event satisfies `want`, or fails after 30 s.
+fn wait_for(
+    host: &mut PluginHost,
+    watch: &mut PluginWatch,
+    what: &str,
+    want: impl Fn(&WatchEvent) -> bool,
+) -> WatchEvent {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        for event in host.process_changes(watch, Duration::from_millis(500)) {
+            if want(&event) {
+                return event;
+            }
+            seen.push(event.to_string());
+        }
+    }
+    panic!("no {what} event within 30 s; saw: {seen:#?}");
+}
+
+/// Writes `bytes` under a temporary name and renames it over `dst`, as an
+/// installer should.
+fn install(dir: &PluginDir, bytes: &[u8], dst: &Path) {
+    let tmp = dir.path().join(".incoming.tmp");
+    fs::write(&tmp, bytes).unwrap();
+    fs::rename(&tmp, dst).unwrap();
+}
+
+fn greet(host: &PluginHost, name: &str) -> Result<String, DispenseError> {
+    let greeter: Plugin<GreeterBox> = host.dispense("greeter")?;
+    Ok(greeter.greet(name.into()).unwrap().into_string())
+}
+
+fn watched(
+    dir: &PluginDir,
+    builder: plugboard_host::PluginHostBuilder,
+) -> (PluginHost, PluginWatch) {
+    let mut host = builder
+        .plugins_dir(dir.path())
+        .debounce(Duration::from_millis(100))
+        .build();
+    let watch = host.watch().unwrap();
+    assert!(host.load().all_loaded());
+    (host, watch)
+}
+
+#[test]
+fn add_replace_corrupt_and_remove_a_plugin_while_the_host_runs() {
+    let dir = PluginDir::new();
+    let (mut host, mut watch) = watched(&dir, demo_builder());
+    assert!(matches!(
+        greet(&host, "X"),
+        Err(DispenseError::UnknownPlugin { .. })
+    ));
+    let file = dir.file("libgreeter");
+
+    // Drop a new plugin in: it answers.
+    install(&dir, &fs::read(library("greeter")).unwrap(), &file);
+    match wait_for(&mut host, &mut watch, "added", |e| {
+        matches!(e, WatchEvent::Added(_))
+    }) {
+        WatchEvent::Added(lib) => assert_eq!((lib.name.as_str(), lib.generation), ("greeter", 1)),
+        other => panic!("{other}"),
+    }
+    assert_eq!(greet(&host, "X").unwrap(), "Hello, X!");
+    let old: Plugin<GreeterBox> = host.dispense("greeter").unwrap();
+
+    // Replace it with a build that answers differently: new dispenses get
+    // the new generation, the old object keeps the old one.
+    install(
+        &dir,
+        &fs::read(library("fixture-greeter-next")).unwrap(),
+        &file,
+    );
+    match wait_for(&mut host, &mut watch, "updated", |e| {
+        matches!(e, WatchEvent::Updated { .. })
+    }) {
+        WatchEvent::Updated {
+            previous_generation,
+            library,
+        } => {
+            assert_eq!(previous_generation, 1);
+            assert_eq!(library.generation, 2);
+            assert_eq!(library.version, "0.2.0");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(greet(&host, "X").unwrap(), "Howdy, X!");
+    assert_eq!(old.greet("X".into()).unwrap().as_str(), "Hello, X!");
+    assert_eq!(host.retired_generations(), 1);
+    assert_eq!(host.libraries().count(), 1);
+
+    // A corrupt new version is refused; generation 2 keeps serving.
+    install(&dir, b"this is not a library", &file);
+    match wait_for(&mut host, &mut watch, "refused", |e| {
+        matches!(e, WatchEvent::Refused(_))
+    }) {
+        WatchEvent::Refused(e) => {
+            assert_eq!(e.kind(), "NotALibrary", "{e}");
+            assert_eq!(e.path(), file);
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(greet(&host, "X").unwrap(), "Howdy, X!");
+
+    // Removed: no longer dispensed; objects already out keep working.
+    let current: Plugin<GreeterBox> = host.dispense("greeter").unwrap();
+    fs::remove_file(&file).unwrap();
+    match wait_for(&mut host, &mut watch, "removed", |e| {
+        matches!(e, WatchEvent::Removed { .. })
+    }) {
+        WatchEvent::Removed {
+            library,
+            generation,
+            ..
+        } => {
+            assert_eq!((library.as_str(), generation), ("greeter", 2));
+        }
+        other => panic!("{other}"),
+    }
+    assert!(matches!(
+        greet(&host, "X"),
+        Err(DispenseError::UnknownPlugin { .. })
+    ));
+    assert_eq!(
+        current.greet("still".into()).unwrap().as_str(),
+        "Howdy, still!"
+    );
+    assert_eq!(old.greet("still".into()).unwrap().as_str(), "Hello, still!");
+    assert_eq!(
+        host.retired_generations(),
+        2,
+        "both generations stay mapped"
+    );
+}
+
+#[test]
+fn the_generation_cap_refuses_further_versions_and_keeps_the_last_one() {
+    let dir = PluginDir::new();
+    let (mut host, mut watch) = watched(&dir, demo_builder().max_generations(2));
+    let file = dir.file("libgreeter");
+    let v1 = fs::read(library("greeter")).unwrap();
+    let v2 = fs::read(library("fixture-greeter-next")).unwrap();
+
+    install(&dir, &v1, &file);
+    wait_for(&mut host, &mut watch, "added", |e| {
+        matches!(e, WatchEvent::Added(_))
+    });
+    install(&dir, &v2, &file);
+    wait_for(&mut host, &mut watch, "updated", |e| {
+        matches!(e, WatchEvent::Updated { .. })
+    });
+    install(&dir, &v1, &file);
+    match wait_for(&mut host, &mut watch, "refused", |e| {
+        matches!(e, WatchEvent::Refused(_))
+    }) {
+        WatchEvent::Refused(e) => {
+            assert_eq!(e.kind(), "TooManyGenerations");
+            assert!(e.to_string().contains("the limit is 2"), "{e}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(greet(&host, "X").unwrap(), "Howdy, X!");
+}
+
+#[test]
+fn a_non_candidate_file_is_ignored_and_events_print_one_line_each() {
+    let dir = PluginDir::new();
+    let (mut host, mut watch) = watched(&dir, demo_builder());
+    fs::write(dir.path().join("notes.txt"), "not a plugin").unwrap();
+    install(&dir, &fs::read(library("kv")).unwrap(), &dir.file("libkv"));
+    let event = wait_for(&mut host, &mut watch, "added", |e| {
+        matches!(e, WatchEvent::Added(_))
+    });
+    let line = event.to_string();
+    assert!(
+        line.starts_with("added   ")
+            && line.contains("libkv.so")
+            && line.contains("[generation 1]"),
+        "{line}"
+    );
+    assert!(!line.contains('\n'));
+}
