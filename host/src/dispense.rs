@@ -79,6 +79,11 @@ pub(crate) fn check(
         return Err(version_error());
     }
     check_layouts(spec.layout, entry.layout, plugin < host).map_err(|errors| {
+        log::debug!(
+            "{}: the full layout report for plugin `{}`:\n{errors}",
+            info.path.display(),
+            info.entry.name
+        );
         DispenseError::LayoutMismatch {
             plugin: info.entry.name.clone(),
             path: info.path.clone(),

@@ -94,8 +94,13 @@ fn check_root_layout(path: &Path, lib_header: &LibHeader) -> Result<(), LoadErro
         (Some(h), Some(l)) => (l.major, l.minor, l.patch) < (h.major, h.minor, h.patch),
         _ => false,
     };
-    dispense::check_layouts(host_layout, library_layout, library_is_older)
-        .map_err(|errors| incompatible(layout::summarize(&errors), errors.to_string()))
+    dispense::check_layouts(host_layout, library_layout, library_is_older).map_err(|errors| {
+        log::debug!(
+            "{}: the full root-module layout report:\n{errors}",
+            path.display()
+        );
+        incompatible(layout::summarize(&errors), errors.to_string())
+    })
 }
 
 #[cfg(unix)]

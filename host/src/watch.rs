@@ -93,10 +93,14 @@ pub enum WatchError {
     },
 }
 
+/// What [`PluginWatch::on_event`] calls.
+type EventCallback = dyn FnMut(&WatchEvent) + Send;
+
 /// A watch on a plugins folder, from [`PluginHost::watch`]. Dropping it stops
 /// watching.
 pub struct PluginWatch {
     dir: PathBuf,
+    callback: Option<Box<EventCallback>>,
     events: Receiver<notify::Result<notify::Event>>,
     _watcher: notify::RecommendedWatcher,
     /// Candidate files that changed, and when they last did.
@@ -107,6 +111,14 @@ impl PluginWatch {
     /// The folder watched.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Calls `callback` with every event, as it happens, in addition to
+    /// returning the events from
+    /// [`process_changes`](PluginHost::process_changes) (for example to send
+    /// them down a channel to another thread, or to a log).
+    pub fn on_event(&mut self, callback: impl FnMut(&WatchEvent) + Send + 'static) {
+        self.callback = Some(Box::new(callback));
     }
 
     fn note(&mut self, event: notify::Event) {
@@ -161,6 +173,7 @@ impl PluginHost {
             })?;
         Ok(PluginWatch {
             dir,
+            callback: None,
             events: rx,
             _watcher: watcher,
             pending: BTreeMap::new(),
@@ -196,6 +209,9 @@ impl PluginHost {
                 }
                 let events: Vec<WatchEvent> =
                     ready.iter().filter_map(|p| self.apply_change(p)).collect();
+                if let Some(callback) = watch.callback.as_mut() {
+                    events.iter().for_each(callback);
+                }
                 if !events.is_empty() {
                     return events;
                 }

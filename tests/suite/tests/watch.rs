@@ -181,6 +181,10 @@ fn the_generation_cap_refuses_further_versions_and_keeps_the_last_one() {
 fn a_non_candidate_file_is_ignored_and_events_print_one_line_each() {
     let dir = PluginDir::new();
     let (mut host, mut watch) = watched(&dir, demo_builder());
+    let (tx, rx) = std::sync::mpsc::channel();
+    watch.on_event(move |event| {
+        let _ = tx.send(event.to_string());
+    });
     fs::write(dir.path().join("notes.txt"), "not a plugin").unwrap();
     install(&dir, &fs::read(library("kv")).unwrap(), &dir.file("libkv"));
     let event = wait_for(&mut host, &mut watch, "added", |e| {
@@ -194,4 +198,6 @@ fn a_non_candidate_file_is_ignored_and_events_print_one_line_each() {
         "{line}"
     );
     assert!(!line.contains('\n'));
+    // The callback saw the same event, through its channel.
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), line);
 }
