@@ -8,7 +8,7 @@ use std::{
     time::Instant,
 };
 
-use plugboard_demo::{AddHelper, AddHelperBox, HANDSHAKE, PROTOCOL_VERSION};
+use plugboard_demo::{AddHelperBox, HANDSHAKE, PROTOCOL_VERSION};
 use plugboard_host::{testing::build_cdylibs_with_profile, PluginHost, PluginHostBuilder};
 
 /// The workspace root.
@@ -26,26 +26,15 @@ pub(crate) fn release_library(package: &str) -> PathBuf {
     built[package].clone()
 }
 
-struct Adder;
-
-impl AddHelper for Adder {
-    fn sum(
-        &self,
-        a: i64,
-        b: i64,
-    ) -> abi_stable::std_types::RResult<i64, plugboard_interface::PluginError> {
-        abi_stable::std_types::RResult::ROk(a.wrapping_add(b))
-    }
-}
-
 /// A host like the demo application's.
 pub(crate) fn demo_builder() -> PluginHostBuilder {
     PluginHost::builder()
         .handshake(HANDSHAKE)
         .protocol_versions([PROTOCOL_VERSION])
-        .service::<AddHelperBox>(plugboard_demo::ADD_HELPER_SERVICE, || {
-            AddHelperBox::from_value(Adder, abi_stable::sabi_trait::TD_Opaque)
-        })
+        .service::<AddHelperBox>(
+            plugboard_demo::ADD_HELPER_SERVICE,
+            plugboard_demo::host_adder,
+        )
 }
 
 /// A private (0700) folder for benchmark copies.

@@ -6,14 +6,12 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use abi_stable::{sabi_trait::TD_Opaque, std_types::RResult};
 use clap::{Parser, Subcommand, ValueEnum};
 use plugboard_demo::{
-    AddHelper, AddHelperBox, CounterBox, GreeterBox, KeyValueBox, ADD_HELPER_SERVICE, HANDSHAKE,
+    AddHelperBox, CounterBox, GreeterBox, KeyValueBox, ADD_HELPER_SERVICE, HANDSHAKE,
     PROTOCOL_VERSION,
 };
 use plugboard_host::{LoadError, LoadReport, Plugin, PluginHost};
-use plugboard_interface::PluginError;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -192,17 +190,6 @@ fn run(cli: &Cli) -> Result<(), String> {
     }
 }
 
-/// The CLI's `AddHelper`, offered to plugins as the `add-helper` service.
-struct Adder;
-
-impl AddHelper for Adder {
-    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError> {
-        a.checked_add(b)
-            .ok_or_else(|| PluginError::failed(format!("{a} + {b} overflows")))
-            .into()
-    }
-}
-
 /// The CLI's host: the demo application's handshake, interfaces and
 /// services, with the vetting rules from the command line.
 fn host_builder(security: &SecurityArgs) -> Result<plugboard_host::PluginHostBuilder, String> {
@@ -213,9 +200,7 @@ fn host_builder(security: &SecurityArgs) -> Result<plugboard_host::PluginHostBui
         .interface::<GreeterBox>()
         .interface::<KeyValueBox>()
         .interface::<CounterBox>()
-        .service::<AddHelperBox>(ADD_HELPER_SERVICE, || {
-            AddHelperBox::from_value(Adder, TD_Opaque)
-        })
+        .service::<AddHelperBox>(ADD_HELPER_SERVICE, plugboard_demo::host_adder)
         .strict_permissions(!security.no_strict_permissions);
     for key in &security.trusted_keys {
         let text = std::fs::read_to_string(key)

@@ -136,3 +136,21 @@ impl Interface for CalcBox {
     const NAME: &'static str = "Calc";
     const VERSION: &'static str = "1.0.0";
 }
+
+/// The demo host's [`AddHelper`]: a checked addition. Hosts offer it to
+/// plugins as the [`ADD_HELPER_SERVICE`]; it runs in the host.
+pub struct HostAdder;
+
+impl AddHelper for HostAdder {
+    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError> {
+        a.checked_add(b)
+            .ok_or_else(|| PluginError::failed(format!("{a} + {b} overflows")))
+            .into()
+    }
+}
+
+/// A new [`AddHelperBox`] around [`HostAdder`], for
+/// `PluginHostBuilder::service`.
+pub fn host_adder() -> AddHelperBox {
+    AddHelperBox::from_value(HostAdder, abi_stable::sabi_trait::TD_Opaque)
+}

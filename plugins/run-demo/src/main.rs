@@ -4,27 +4,14 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use abi_stable::{sabi_trait::TD_Opaque, std_types::RResult};
 use plugboard_demo::{
-    AddHelper, AddHelperBox, CounterBox, GreeterBox, KeyValueBox, ADD_HELPER_SERVICE, HANDSHAKE,
+    AddHelperBox, CounterBox, GreeterBox, KeyValueBox, ADD_HELPER_SERVICE, HANDSHAKE,
     PROTOCOL_VERSION,
 };
 use plugboard_host::{testing::build_cdylibs, Plugin, PluginHost};
-use plugboard_interface::PluginError;
 
 /// The demo plugin packages, in `plugins/`.
 const DEMO_PLUGINS: &[&str] = &["greeter", "greeter-formal", "kv", "toolbox", "counter"];
-
-/// The demo host's `AddHelper`: plugins call back into it.
-struct Adder;
-
-impl AddHelper for Adder {
-    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError> {
-        a.checked_add(b)
-            .ok_or_else(|| PluginError::failed(format!("{a} + {b} overflows")))
-            .into()
-    }
-}
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
@@ -67,9 +54,7 @@ fn run() -> Result<(), String> {
         .interface::<GreeterBox>()
         .interface::<KeyValueBox>()
         .interface::<CounterBox>()
-        .service::<AddHelperBox>(ADD_HELPER_SERVICE, || {
-            AddHelperBox::from_value(Adder, TD_Opaque)
-        })
+        .service::<AddHelperBox>(ADD_HELPER_SERVICE, plugboard_demo::host_adder)
         .build();
     let report = host.load_dir(&plugins_dir);
     print!("{report}");
