@@ -454,7 +454,13 @@ fn watch_prints_a_line_for_a_copy_an_overwrite_and_a_delete() {
 
     let dir = PluginDir::new();
     let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
-        .args(["watch", "--plugins", dir.path().to_str().unwrap()])
+        // Copied straight from cargo's output, whose modes follow the umask.
+        .args([
+            "watch",
+            "--no-strict-permissions",
+            "--plugins",
+            dir.path().to_str().unwrap(),
+        ])
         .env_remove("RUST_LOG")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

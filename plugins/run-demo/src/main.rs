@@ -36,6 +36,9 @@ fn run() -> Result<(), String> {
     println!("==> dropping them into {}/", plugins_dir.display());
     std::fs::create_dir_all(&plugins_dir)
         .map_err(|e| format!("cannot create {}: {e}", plugins_dir.display()))?;
+    // The host refuses folders and files others can write (StrictModes);
+    // set the modes explicitly, whatever the umask.
+    set_mode(&plugins_dir, 0o755)?;
     for lib in built.values() {
         let name = lib.file_name().ok_or("a built library has no file name")?;
         let dst = plugins_dir.join(name);
@@ -43,6 +46,7 @@ fn run() -> Result<(), String> {
         // loaded must never be overwritten in place.
         let tmp = plugins_dir.join(format!(".{}.tmp", name.to_string_lossy()));
         std::fs::copy(lib, &tmp).map_err(|e| format!("cannot copy {}: {e}", lib.display()))?;
+        set_mode(&tmp, 0o755)?;
         std::fs::rename(&tmp, &dst).map_err(|e| format!("cannot move {}: {e}", dst.display()))?;
     }
 
@@ -107,4 +111,16 @@ fn run() -> Result<(), String> {
     } else {
         Err("some plugin files were refused (see above)".to_owned())
     }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &std::path::Path, mode: u32) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| format!("cannot set the permissions of {}: {e}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &std::path::Path, _mode: u32) -> Result<(), String> {
+    Ok(())
 }

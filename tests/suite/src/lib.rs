@@ -68,6 +68,7 @@ pub struct PluginDir {
 impl PluginDir {
     /// An empty folder.
     pub fn new() -> Self {
+        // tempfile makes the folder 0700 whatever the umask.
         Self {
             dir: tempfile::tempdir().expect("a temporary folder"),
         }
@@ -85,6 +86,7 @@ impl PluginDir {
         let name = src.file_name().expect("a file name").to_owned();
         let dst = self.path().join(name);
         fs::copy(&src, &dst).expect("copying a plugin library");
+        owner_only_writable(&dst);
         dst
     }
 
@@ -92,6 +94,7 @@ impl PluginDir {
     pub fn add_as(&self, package: &str, file_stem: &str) -> PathBuf {
         let dst = self.file(file_stem);
         fs::copy(library(package), &dst).expect("copying a plugin library");
+        owner_only_writable(&dst);
         dst
     }
 
@@ -99,6 +102,7 @@ impl PluginDir {
     pub fn write(&self, file_stem: &str, bytes: &[u8]) -> PathBuf {
         let dst = self.file(file_stem);
         fs::write(&dst, bytes).expect("writing a fixture file");
+        owner_only_writable(&dst);
         dst
     }
 
@@ -106,6 +110,13 @@ impl PluginDir {
     pub fn file(&self, file_stem: &str) -> PathBuf {
         self.path().join(format!("{file_stem}.{LIBRARY_EXTENSION}"))
     }
+}
+
+/// 0755: whatever the umask (0002 on many desktops), the copy passes the
+/// host's strict-permissions check, which these tests do not mean to test.
+fn owner_only_writable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod a fixture");
 }
 
 impl Default for PluginDir {

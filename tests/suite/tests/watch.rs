@@ -35,8 +35,10 @@ fn wait_for(
 /// Writes `bytes` under a temporary name and renames it over `dst`, as an
 /// installer should.
 fn install(dir: &PluginDir, bytes: &[u8], dst: &Path) {
+    use std::os::unix::fs::PermissionsExt;
     let tmp = dir.path().join(".incoming.tmp");
     fs::write(&tmp, bytes).unwrap();
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
     fs::rename(&tmp, dst).unwrap();
 }
 
