@@ -125,9 +125,19 @@ pub(crate) fn check_layouts(
     }
 }
 
-/// Version and layout check of one side against the other, with a one-line
-/// reason on failure.
-pub(crate) fn layouts_compatible(
+/// The rule a host applies to every type that crosses the boundary (plugin
+/// objects, host services, the root module): can a value whose layout is
+/// `actual`, built against `actual_version`, be used where `expected` (at
+/// `expected_version`) is expected? Same major (for 0.x, same minor), and
+/// `abi_stable`'s layout check — run the other way round too when `actual`
+/// is the older minor, which accepts exactly "the same type with trailing
+/// prefix fields missing".
+///
+/// # Errors
+///
+/// A one-line reason: the versions are not semver, the majors differ, or
+/// the first layout mismatch.
+pub fn layouts_compatible(
     expected: &'static TypeLayout,
     expected_version: &str,
     actual: &'static TypeLayout,

@@ -64,6 +64,7 @@ mod vet;
 mod watch;
 
 pub use discover::{discover, is_candidate, LIBRARY_EXTENSION};
+pub use dispense::layouts_compatible;
 pub use error::{DispenseError, LayoutReport, LoadError};
 pub use host::{PluginHost, PluginHostBuilder};
 pub use plugin::{CallError, MissingMethod, Plugin, PluginMeta};

@@ -186,6 +186,8 @@ pub struct CheckedPlugin {
     pub host: PluginHost,
     /// What the host loaded.
     pub library: LibraryInfo,
+    /// The private folder the library was copied to (and loaded from).
+    _dir: tempfile::TempDir,
 }
 
 /// Builds the `cdylib` of `package` (from `manifest_dir`), loads it into a
@@ -231,8 +233,42 @@ pub fn check_cdylib(
         .ok_or_else(|| BuildError::NoCdylib {
             package: package.to_owned(),
         })?;
+    // Cargo's output folder follows the umask (often group-writable), which
+    // the host's strict-permissions check refuses: test the plugin from a
+    // private folder, as it would be installed.
+    let dir = tempfile::Builder::new()
+        .prefix("plugboard-test-")
+        .tempdir()
+        .map_err(|source| BuildError::Spawn {
+            cargo: "(copying the built library)".to_owned(),
+            source,
+        })?;
+    let installed = dir.path().join(path.file_name().unwrap_or_default());
+    #[cfg(unix)]
+    let private = std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    );
+    #[cfg(not(unix))]
+    let private = Ok(());
+    private
+        .and_then(|_| std::fs::copy(&path, &installed))
+        .and_then(|_| {
+            let mut permissions = std::fs::metadata(&installed)?.permissions();
+            #[cfg(unix)]
+            std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+            #[cfg(not(unix))]
+            permissions.set_readonly(false);
+            std::fs::set_permissions(&installed, permissions)
+        })
+        .map_err(|source| BuildError::Spawn {
+            cargo: "(copying the built library)".to_owned(),
+            source,
+        })?;
     let mut host = host.build();
-    let library = host.load_file(&path).map_err(PluginTestError::Refused)?;
+    let library = host
+        .load_file(&installed)
+        .map_err(PluginTestError::Refused)?;
     if library.entries.is_empty() {
         return Err(PluginTestError::Empty);
     }
@@ -248,5 +284,9 @@ pub fn check_cdylib(
             Some(Ok(())) => {}
         }
     }
-    Ok(CheckedPlugin { host, library })
+    Ok(CheckedPlugin {
+        host,
+        library,
+        _dir: dir,
+    })
 }

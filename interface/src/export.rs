@@ -213,20 +213,20 @@ macro_rules! export_plugins {
                     ]),
                 }
             ),+];
-            $crate::PluginLibrary {
-                handshake: $crate::Handshake {
+            $crate::PluginLibrary::__new(
+                $crate::Handshake {
                     abi_version: $crate::ABI_VERSION,
                     cookie_key: ::abi_stable::std_types::RStr::from_str(PLUGBOARD_HANDSHAKE.cookie_key),
                     cookie_value: ::abi_stable::std_types::RStr::from_str(PLUGBOARD_HANDSHAKE.cookie_value),
                     protocol_versions: ::abi_stable::std_types::RSlice::from_slice(PROTOCOLS),
                 },
-                metadata: $crate::LibraryMetadata {
+                $crate::LibraryMetadata {
                     name: ::abi_stable::std_types::RStr::from_str(__PLUGBOARD_NAME),
                     version: ::abi_stable::std_types::RStr::from_str(__PLUGBOARD_VERSION),
                     description: ::abi_stable::std_types::RStr::from_str(__PLUGBOARD_DESCRIPTION),
                 },
-                plugin_sets: ::abi_stable::std_types::RSlice::from_slice(SETS),
-                init: {
+                ::abi_stable::std_types::RSlice::from_slice(SETS),
+                {
                     extern "C" fn init(
                         context: $crate::HostContext,
                     ) -> ::abi_stable::std_types::RResult<(), $crate::PluginError> {
@@ -234,25 +234,25 @@ macro_rules! export_plugins {
                     }
                     init
                 },
-                set_max_log_level: {
+                {
                     extern "C" fn set_max_log_level(level: u8) {
                         $crate::__private::run_set_max_log_level(level)
                     }
                     set_max_log_level
                 },
-                shutdown: {
+                {
                     extern "C" fn shutdown() -> ::abi_stable::std_types::RResult<(), $crate::PluginError> {
                         $crate::__private::run_shutdown($crate::__plugboard_hook!($($on_unload)?))
                     }
                     shutdown
                 },
-                poisoned: {
+                {
                     extern "C" fn poisoned() -> bool {
                         $crate::is_poisoned()
                     }
                     poisoned
                 },
-            }
+            )
             .leak_into_prefix()
         }
     };

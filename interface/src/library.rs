@@ -45,6 +45,40 @@ pub struct PluginLibrary {
     /// Whether code of the library has panicked since it was loaded.
     #[sabi(last_prefix_field)]
     pub poisoned: extern "C" fn() -> bool,
+    /// Only in the build of this crate that the version-compatibility
+    /// fixtures use as "a later plugboard-interface with one more root-module
+    /// field" (`tests/compat/interface-next`); never in a release.
+    #[cfg(plugboard_next_root_field)]
+    pub next_root_field: u32,
+}
+
+impl PluginLibrary {
+    /// Builds the root module (an implementation detail of
+    /// [`export_plugins!`](crate::export_plugins): the one place that knows
+    /// every field).
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn __new(
+        handshake: Handshake,
+        metadata: LibraryMetadata,
+        plugin_sets: RSlice<'static, PluginSet>,
+        init: extern "C" fn(context: HostContext) -> RResult<(), PluginError>,
+        set_max_log_level: extern "C" fn(level: u8),
+        shutdown: extern "C" fn() -> RResult<(), PluginError>,
+        poisoned: extern "C" fn() -> bool,
+    ) -> Self {
+        Self {
+            handshake,
+            metadata,
+            plugin_sets,
+            init,
+            set_max_log_level,
+            shutdown,
+            poisoned,
+            #[cfg(plugboard_next_root_field)]
+            next_root_field: 42,
+        }
+    }
 }
 
 impl RootModule for PluginLibraryRef {

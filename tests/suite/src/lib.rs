@@ -37,6 +37,7 @@ pub const PACKAGES: &[&str] = &[
     "compat-plugin-1_1",
     "compat-plugin-2_0",
     "compat-plugin-1_0-silent",
+    "compat-plugin-root-next",
 ];
 
 /// The workspace root.
@@ -68,10 +69,12 @@ pub struct PluginDir {
 impl PluginDir {
     /// An empty folder.
     pub fn new() -> Self {
-        // tempfile makes the folder 0700 whatever the umask.
-        Self {
-            dir: tempfile::tempdir().expect("a temporary folder"),
-        }
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        // 0700 whatever the umask: the host refuses group-writable folders.
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700))
+            .expect("chmod the folder");
+        Self { dir }
     }
 
     /// The folder's path.

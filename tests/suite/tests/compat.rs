@@ -241,3 +241,34 @@ fn abi_stable_alone_refuses_an_older_minor_which_is_why_the_host_checks_both_way
     assert!(check_layout_compatibility(host_1_1, plugin_1_0).is_err());
     assert!(check_layout_compatibility(plugin_1_0, host_1_1).is_ok());
 }
+
+/// The root module evolves like an interface: a later plugboard-interface
+/// adds a trailing, optional root-module field (`tests/compat/interface-next`).
+#[test]
+fn a_plugin_built_against_a_later_plugboard_interface_loads() {
+    let dir = PluginDir::new();
+    dir.add("compat-plugin-root-next");
+    let mut host = builder().build();
+    let report = host.load_dir(dir.path());
+    let lib = report.loaded().next().unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(lib.entries[0].name, "ping");
+    assert_eq!(lib.entries[0].interface, "Ping");
+}
+
+#[test]
+fn a_later_host_accepts_a_plugin_built_against_an_older_plugboard_interface() {
+    use abi_stable::{abi_stability::abi_checking::check_layout_compatibility, StableAbi};
+    let newer = <plugboard_interface_next::PluginLibraryRef as StableAbi>::LAYOUT;
+    let older = <plugboard_interface::PluginLibraryRef as StableAbi>::LAYOUT;
+    // abi_stable alone: a newer library in an older host is fine, an older
+    // library in a newer host is not ("too many fields").
+    assert!(check_layout_compatibility(older, newer).is_ok());
+    assert!(check_layout_compatibility(newer, older).is_err());
+    // The rule plugboard's loader applies to the root module accepts both.
+    plugboard_host::layouts_compatible(newer, "0.1.1", older, "0.1.0").unwrap();
+    plugboard_host::layouts_compatible(older, "0.1.0", newer, "0.1.1").unwrap();
+    // And still refuses a real difference: the Greeter 1.0 vtable is not a
+    // root module.
+    let greeter = <greeter_v1_0::GreeterBox as StableAbi>::LAYOUT;
+    assert!(plugboard_host::layouts_compatible(newer, "0.1.1", greeter, "0.1.0").is_err());
+}
