@@ -339,7 +339,7 @@ pub enum LoadError {
 
     /// A plugin implements an interface this host registered, but cannot be
     /// used as it (major version or layout differ).
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), without_path(source, path))]
     IncompatibleInterface {
         /// The file.
         path: PathBuf,
@@ -489,7 +489,7 @@ pub enum DispenseError {
 
     /// The plugin was built against an incompatible version of the interface.
     #[error(
-        "plugin `{plugin}` ({}) was built against {interface} {found}, this host uses {interface} {expected}: the major versions differ; {}",
+        "plugin `{plugin}` ({}) was built against {interface} {found}, this host uses {interface} {expected}: the major versions differ; {}.",
         path.display(), version_advice(expected, found)
     )]
     IncompatibleVersion {
@@ -574,6 +574,14 @@ pub struct LayoutReport {
     pub summary: String,
     /// The checker's full report (hundreds of lines), for `--verbose`.
     pub details: String,
+}
+
+/// A dispense error's message without the ` (<path>)` it carries, for a
+/// message that starts with the path already.
+fn without_path(error: &DispenseError, path: &std::path::Path) -> String {
+    error
+        .to_string()
+        .replacen(&format!(" ({})", path.display()), "", 1)
 }
 
 struct VersionList<'a>(&'a [u32]);
