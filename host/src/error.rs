@@ -526,7 +526,7 @@ pub enum DispenseError {
     },
 
     /// The host was closed.
-    #[error("cannot dispense `{plugin}`: the host was closed")]
+    #[error("cannot dispense `{plugin}`: the host was closed; dispense before `close()`, or build a new host")]
     Closed {
         /// The plugin asked for.
         plugin: String,

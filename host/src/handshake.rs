@@ -4,28 +4,17 @@
 
 use std::path::Path;
 
-use plugboard_interface::{metadata::Metadata, Handshake, HandshakeConfig, ABI_VERSION};
+use plugboard_interface::{metadata::Metadata, HandshakeConfig, ABI_VERSION};
 
 use crate::LoadError;
 
-/// A library's side of the handshake, from its metadata (before loading) or
-/// its root module (after).
+/// A library's side of the handshake, as its metadata declares it (read
+/// before any of its code runs).
 pub(crate) struct Offer<'a> {
     pub(crate) abi_version: u32,
     pub(crate) cookie_key: &'a str,
     pub(crate) cookie_value: &'a str,
     pub(crate) protocols: &'a [u32],
-}
-
-impl<'a> From<&'a Handshake> for Offer<'a> {
-    fn from(h: &'a Handshake) -> Self {
-        Self {
-            abi_version: h.abi_version,
-            cookie_key: h.cookie_key.as_str(),
-            cookie_value: h.cookie_value.as_str(),
-            protocols: h.protocol_versions.as_slice(),
-        }
-    }
 }
 
 impl<'a> From<&'a Metadata> for Offer<'a> {

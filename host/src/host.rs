@@ -195,17 +195,12 @@ impl PluginHost {
                 });
             }
         }
-        let stamp = std::fs::metadata(path)
-            .ok()
-            .and_then(|m| Some((m.len(), m.modified().ok()?)));
         log::debug!("vetting {}", path.display());
         let started = std::time::Instant::now();
         // Nothing of the file runs until the vet, the handshake read from
         // its metadata and the interface versions have passed.
-        let inspection = self.inspect(path)?;
-        let vetted = inspection.1;
+        let (protocol, vetted) = self.inspect(path)?;
         let metadata = &vetted.inspection.metadata;
-        let protocol = inspection.0;
 
         let vetted_at = std::time::Instant::now();
         let name = path
@@ -220,17 +215,33 @@ impl PluginHost {
         let copied_at = std::time::Instant::now();
         log::debug!("loading {} from its private copy", path.display());
         let opened = load::open(path, copy.path());
-        copy.keep_forever();
-        let opened = opened?;
-        let root = opened.root;
+        copy.loaded();
+        let root = opened?;
+        // The handshake was checked on the metadata; the loaded library must
+        // say the same, or the metadata was not written by its own macro.
         let header = root.handshake();
-        let runtime_protocol =
-            handshake::check(path, (&header).into(), &self.handshake, &self.protocols)?;
-        if runtime_protocol != protocol || header.cookie_key.as_str() != metadata.cookie_key {
-            return Err(LoadError::MetadataMismatch {
-                path: path.to_owned(),
-                reason: "handshake".to_owned(),
-            });
+        let mismatch = |what: &str, expected: String, found: String| LoadError::MetadataMismatch {
+            path: path.to_owned(),
+            reason: format!("{what}: the metadata says {expected}, the loaded library {found}"),
+        };
+        let runtime_offer = (
+            header.abi_version,
+            header.cookie_key.as_str(),
+            header.cookie_value.as_str(),
+            header.protocol_versions.as_slice(),
+        );
+        let metadata_offer = (
+            metadata.abi,
+            metadata.cookie_key.as_str(),
+            metadata.cookie_value.as_str(),
+            metadata.protocols.as_slice(),
+        );
+        if runtime_offer != metadata_offer {
+            return Err(mismatch(
+                "handshake (ABI, cookie, protocols)",
+                format!("{metadata_offer:?}"),
+                format!("{runtime_offer:?}"),
+            ));
         }
         let sets = root.plugin_sets();
         let Some(set) = sets.iter().find(|s| s.protocol_version == protocol) else {
@@ -266,10 +277,11 @@ impl PluginHost {
             })
             .collect();
         if listed != exported {
-            return Err(LoadError::MetadataMismatch {
-                path: path.to_owned(),
-                reason: "plugin table".to_owned(),
-            });
+            return Err(mismatch(
+                &format!("plugin table of protocol {protocol}"),
+                format!("{listed:?}"),
+                format!("{exported:?}"),
+            ));
         }
         let opened_at = std::time::Instant::now();
         let missing_methods = self.check_registered_interfaces(path, entries)?;
@@ -304,9 +316,14 @@ impl PluginHost {
                 init: opened_at.elapsed(),
             },
         };
-        let info = self
-            .registry
-            .insert(root, info, entries, &missing_methods, replacing, stamp)?;
+        let info = self.registry.insert(
+            root,
+            info,
+            entries,
+            &missing_methods,
+            replacing,
+            vetted.stamp,
+        )?;
         if replacing.is_some() {
             // Names now lead to the new generation: forget the old checks.
             self.checked

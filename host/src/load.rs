@@ -17,18 +17,14 @@ use plugboard_interface::PluginLibraryRef;
 
 use crate::{dispense, layout, LoadError};
 
-/// A library opened and leaked for the life of the process, and its root module.
-pub(crate) struct Opened {
-    pub(crate) root: PluginLibraryRef,
-}
-
 /// Opens the library at `load_path` (the vetted private copy of `path`) and
-/// initialises its plugboard root module. Errors name `path`.
+/// initialises its plugboard root module, which it returns; the library is
+/// leaked for the life of the process. Errors name `path`.
 ///
 /// The file is opened with the platform loader, which runs its constructors.
 /// The library is never closed: objects dispensed from it may outlive every
 /// handle the host keeps.
-pub(crate) fn open(path: &Path, load_path: &Path) -> Result<Opened, LoadError> {
+pub(crate) fn open(path: &Path, load_path: &Path) -> Result<PluginLibraryRef, LoadError> {
     let library = open_library(load_path).map_err(|e| LoadError::OpenFailed {
         path: path.to_owned(),
         reason: loader_message(&e),
@@ -66,9 +62,8 @@ pub(crate) fn open(path: &Path, load_path: &Path) -> Result<Opened, LoadError> {
     // prefix fields missing, which the `Option`-returning accessors of
     // later fields handle. The constructor it runs catches panics
     // (`abi_stable`'s `export_root_module`).
-    let root = unsafe { lib_header.init_root_module_with_unchecked_layout::<PluginLibraryRef>() }
-        .map_err(|e| library_error(path, e))?;
-    Ok(Opened { root })
+    unsafe { lib_header.init_root_module_with_unchecked_layout::<PluginLibraryRef>() }
+        .map_err(|e| library_error(path, e))
 }
 
 /// Checks the library's root-module layout against the host's, in both

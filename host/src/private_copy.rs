@@ -34,12 +34,17 @@ impl PrivateCopy {
         &self.path
     }
 
-    /// Keeps the copy for the life of the process. Call it once the path was
-    /// given to `dlopen`: the loader remembers libraries by path, and a
+    /// Call it once the path was given to `dlopen`. A memfd stays open for
+    /// the life of the process: the loader remembers libraries by path, and a
     /// `/proc/self/fd/N` path is reused as soon as descriptor `N` is closed,
     /// so closing it would make the next copy's `dlopen` return this library.
-    pub(crate) fn keep_forever(self) {
-        std::mem::forget(self);
+    /// A copy in a private folder has a unique path, and is removed (where
+    /// the platform lets a mapped file go; Windows keeps it).
+    pub(crate) fn loaded(self) {
+        match self._keep {
+            Keep::File(file) => std::mem::forget(file),
+            Keep::Dir(dir) => drop(dir),
+        }
     }
 }
 

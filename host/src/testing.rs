@@ -175,6 +175,9 @@ pub enum PluginTestError {
     /// A plugin passed the load checks but could not be dispensed.
     #[error("{0}")]
     Dispense(DispenseError),
+    /// The built library could not be copied into a private folder to load.
+    #[error("cannot copy the built library into a private folder to load it: {0}. Check the free space and that the temporary folder is writable.")]
+    Install(std::io::Error),
     /// The library exports no plugins for the negotiated protocol.
     #[error("the library loaded but exports no plugins")]
     Empty,
@@ -239,10 +242,7 @@ pub fn check_cdylib(
     let dir = tempfile::Builder::new()
         .prefix("plugboard-test-")
         .tempdir()
-        .map_err(|source| BuildError::Spawn {
-            cargo: "(copying the built library)".to_owned(),
-            source,
-        })?;
+        .map_err(PluginTestError::Install)?;
     let installed = dir.path().join(path.file_name().unwrap_or_default());
     #[cfg(unix)]
     let private = std::fs::set_permissions(
@@ -261,10 +261,7 @@ pub fn check_cdylib(
             permissions.set_readonly(false);
             std::fs::set_permissions(&installed, permissions)
         })
-        .map_err(|source| BuildError::Spawn {
-            cargo: "(copying the built library)".to_owned(),
-            source,
-        })?;
+        .map_err(PluginTestError::Install)?;
     let mut host = host.build();
     let library = host
         .load_file(&installed)

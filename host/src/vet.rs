@@ -70,6 +70,9 @@ pub struct Inspection {
 pub(crate) struct Vetted {
     pub(crate) bytes: Vec<u8>,
     pub(crate) inspection: Inspection,
+    /// The file's size and modification time when it was read (a watched
+    /// folder compares them to tell a changed file from a touched one).
+    pub(crate) stamp: Option<(u64, std::time::SystemTime)>,
 }
 
 /// The object format and architecture plugins must have on this host.
@@ -159,6 +162,7 @@ pub(crate) fn vet(path: &Path, policy: &VetPolicy, want_digest: bool) -> Result<
     };
 
     Ok(Vetted {
+        stamp: meta.modified().ok().map(|m| (meta.len(), m)),
         inspection: Inspection {
             path: p(),
             size: bytes.len() as u64,

@@ -99,7 +99,11 @@ type EventCallback = dyn FnMut(&WatchEvent) + Send;
 /// A watch on a plugins folder, from [`PluginHost::watch`]. Dropping it stops
 /// watching.
 pub struct PluginWatch {
+    /// The folder as the host names it (the paths its libraries were
+    /// loaded under start with it).
     dir: PathBuf,
+    /// The same folder, canonical, as the watcher may report it.
+    canonical_dir: Option<PathBuf>,
     callback: Option<Box<EventCallback>>,
     events: Receiver<notify::Result<notify::Event>>,
     _watcher: notify::RecommendedWatcher,
@@ -121,23 +125,22 @@ impl PluginWatch {
         self.callback = Some(Box::new(callback));
     }
 
+    /// Records the candidate files an event names, under the host's name for
+    /// the folder: the watcher may report `/abs/plugins.d/x.so` for a file the
+    /// host loaded as `plugins.d/x.so`, and the two must be one file.
     fn note(&mut self, event: notify::Event) {
         let now = Instant::now();
         for path in event.paths {
-            let in_folder = path.parent().is_some_and(|p| same_dir(p, &self.dir));
+            let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+                continue;
+            };
+            let in_folder = parent == self.dir || Some(parent) == self.canonical_dir.as_deref();
+            let path = self.dir.join(name);
             if in_folder && is_candidate(&path) {
                 self.pending.insert(path, now);
             }
         }
     }
-}
-
-fn same_dir(a: &Path, b: &Path) -> bool {
-    a == b
-        || match (a.canonicalize(), b.canonicalize()) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        }
 }
 
 impl PluginHost {
@@ -172,6 +175,7 @@ impl PluginHost {
                 source,
             })?;
         Ok(PluginWatch {
+            canonical_dir: dir.canonicalize().ok(),
             dir,
             callback: None,
             events: rx,

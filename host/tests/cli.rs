@@ -499,3 +499,60 @@ fn watch_prints_a_line_for_a_copy_an_overwrite_and_a_delete() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A file loaded at start-up under a relative folder name, then overwritten:
+/// the watcher reports it under an absolute path, and it must still be the
+/// same file (an update), not a second library with the same plugin name.
+#[test]
+fn watch_updates_a_file_loaded_at_start_under_a_relative_folder() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = demo_dir();
+    let parent = dir.path().parent().unwrap();
+    let relative = dir.path().file_name().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .current_dir(parent)
+        .arg("watch")
+        .arg("--no-strict-permissions")
+        .arg("--plugins")
+        .arg(relative)
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let mut next_line = |prefix: &str| -> String {
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no `{prefix}` line within 30 s; saw {lines:#?}"));
+            lines.push(line.clone());
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+    };
+    next_line("watching");
+    std::fs::copy(
+        plugboard_tests::library("fixture-greeter-next"),
+        dir.path().join("libgreeter.so"),
+    )
+    .unwrap();
+    let updated = next_line("updated");
+    assert!(updated.contains("[generation 2, replaces 1]"), "{updated}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -8,8 +8,7 @@ use std::{
     time::Instant,
 };
 
-use plugboard_demo::{AddHelperBox, HANDSHAKE, PROTOCOL_VERSION};
-use plugboard_host::{testing::build_cdylibs_with_profile, PluginHost, PluginHostBuilder};
+use plugboard_host::testing::build_cdylibs_with_profile;
 
 /// The workspace root.
 pub(crate) fn workspace() -> PathBuf {
@@ -26,16 +25,8 @@ pub(crate) fn release_library(package: &str) -> PathBuf {
     built[package].clone()
 }
 
-/// A host like the demo application's.
-pub(crate) fn demo_builder() -> PluginHostBuilder {
-    PluginHost::builder()
-        .handshake(HANDSHAKE)
-        .protocol_versions([PROTOCOL_VERSION])
-        .service::<AddHelperBox>(
-            plugboard_demo::ADD_HELPER_SERVICE,
-            plugboard_demo::host_adder,
-        )
-}
+/// A host like the demo application's (the tests' own set-up).
+pub(crate) use plugboard_tests::demo_builder;
 
 /// A private (0700) folder for benchmark copies.
 pub(crate) fn private_dir() -> tempfile::TempDir {
