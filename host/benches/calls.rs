@@ -9,7 +9,7 @@ mod support;
 use std::{hint::black_box, sync::Arc, time::Instant};
 
 use criterion::Criterion;
-use plugboard_demo::CalcBox;
+use plugboard_demo::Calc;
 use plugboard_host::Plugin;
 
 /// The native baseline: the same two methods behind `Box<dyn Trait>`.
@@ -34,7 +34,7 @@ impl NativeCalc for Native {
 
 struct Subjects {
     _host: plugboard_host::PluginHost,
-    plugin: Arc<Plugin<CalcBox>>,
+    plugin: Arc<Plugin<dyn Calc>>,
     native: Arc<Box<dyn NativeCalc>>,
     raw: extern "C" fn(u64, u64) -> u64,
 }
@@ -44,9 +44,9 @@ fn subjects() -> Subjects {
     let dir = support::private_dir();
     let plugin_file = dir.path().join("libcalc.so");
     std::fs::copy(&lib, &plugin_file).unwrap();
-    let mut host = support::demo_builder().interface::<CalcBox>().build();
+    let host = support::demo_builder().interface::<dyn Calc>().build();
     host.load_file(&plugin_file).unwrap();
-    let plugin: Plugin<CalcBox> = host.dispense("calc").unwrap();
+    let plugin: Plugin<dyn Calc> = host.dispense("calc").unwrap();
 
     let raw_file = dir.path().join("libcalc-raw.so");
     std::fs::copy(&lib, &raw_file).unwrap();
@@ -84,7 +84,7 @@ fn bench_calls(c: &mut Criterion, s: &Subjects) {
         b.iter(|| s.native.greet(black_box("World")))
     });
     greet.bench_function("plugboard", |b| {
-        b.iter(|| s.plugin.greet(black_box("World").into()))
+        b.iter(|| s.plugin.greet(black_box("World")))
     });
     greet.finish();
 
@@ -129,14 +129,8 @@ fn two_threads(
 
 fn bench_dispense(c: &mut Criterion, s: &Subjects) {
     let mut group = c.benchmark_group("dispense");
-    group.bench_function("first (layout check + factory)", |b| {
-        b.iter(|| {
-            s._host.forget_dispense_checks();
-            black_box(s._host.dispense::<CalcBox>("calc").unwrap())
-        })
-    });
     group.bench_function("repeated (factory only)", |b| {
-        b.iter(|| black_box(s._host.dispense::<CalcBox>("calc").unwrap()))
+        b.iter(|| black_box(s._host.dispense::<dyn Calc>("calc").unwrap()))
     });
     group.bench_function("native Box::new baseline", |b| {
         b.iter(|| black_box(Box::new(Native(7)) as Box<dyn NativeCalc>))
@@ -162,14 +156,14 @@ fn summary(s: &Subjects) {
         black_box(s.native.greet(black_box("World")));
     });
     let plugin = support::per_call(7, CALLS / 10, || {
-        black_box(s.plugin.greet(black_box("World").into()));
+        black_box(s.plugin.greet(black_box("World")));
     });
     support::ratio_line("greet: plugboard", plugin, native, "native");
     let boxed = support::per_call(7, CALLS / 10, || {
         black_box(Box::new(Native(7)) as Box<dyn NativeCalc>);
     });
     let dispensed = support::per_call(7, CALLS / 10, || {
-        black_box(s._host.dispense::<CalcBox>("calc").unwrap());
+        black_box(s._host.dispense::<dyn Calc>("calc").unwrap());
     });
     support::ratio_line(
         "dispense (repeated): plugboard",

@@ -14,7 +14,7 @@ mod support;
 
 use std::{hint::black_box, path::PathBuf};
 
-use plugboard_demo::CalcBox;
+use plugboard_demo::Calc;
 use plugboard_host::{LoadTimings, PluginHost};
 
 /// `n` distinct copies of `lib` in a fresh private folder.
@@ -48,12 +48,9 @@ fn plugboard_load(files: &[PathBuf], hosts: &mut Vec<PluginHost>) -> (f64, LoadT
     let mut sum = LoadTimings::default();
     let ns = support::time_ns(|| {
         for file in files {
-            let mut host = support::demo_builder().interface::<CalcBox>().build();
+            let host = support::demo_builder().interface::<dyn Calc>().build();
             let info = host.load_file(file).unwrap();
-            sum.vet += info.timings.vet;
-            sum.copy += info.timings.copy;
-            sum.open += info.timings.open;
-            sum.init += info.timings.init;
+            sum += info.timings;
             hosts.push(host);
         }
     });
@@ -114,10 +111,13 @@ fn main() {
         );
         let per = |d: std::time::Duration| support::show(d.as_nanos() as f64 / n as f64);
         println!(
-            "  per-stage, per plugin: vet {}  private copy {}  dlopen+checks {}  init {}",
+            "  per-stage, per plugin: vet {}  handshake {}  copy {}  dlopen {}  layout {}  interfaces {}  init {}",
             per(stages.vet),
+            per(stages.handshake),
             per(stages.copy),
-            per(stages.open),
+            per(stages.dlopen),
+            per(stages.layout),
+            per(stages.interfaces),
             per(stages.init)
         );
     }

@@ -13,8 +13,8 @@ use std::{
 };
 
 use criterion::Criterion;
-use plugboard_demo::CalcBox;
-use plugboard_host::{inspect_bytes, Plugin};
+use plugboard_demo::Calc;
+use plugboard_host::{testing::inspect_bytes, Plugin};
 
 /// A logger that keeps nothing: measures forwarding, not I/O.
 struct Counting(AtomicU64);
@@ -47,11 +47,11 @@ fn main() {
     .unwrap();
     let bytes = std::fs::read(&plain_lib).unwrap();
 
-    let mut host = support::demo_builder().interface::<CalcBox>().build();
+    let host = support::demo_builder().interface::<dyn Calc>().build();
     host.load_file(&plain_lib).unwrap();
     host.load_file(&logging_lib).unwrap();
-    let plain: Plugin<CalcBox> = host.dispense("calc").unwrap();
-    let logging: Plugin<CalcBox> = host.dispense("calc-logging").unwrap();
+    let plain: Plugin<dyn Calc> = host.dispense("calc").unwrap();
+    let logging: Plugin<dyn Calc> = host.dispense("calc-logging").unwrap();
 
     let mut c = Criterion::default().configure_from_args();
     let mut vet = c.benchmark_group("vet (656 KiB release plugin)");

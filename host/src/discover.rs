@@ -13,7 +13,7 @@ pub const LIBRARY_EXTENSION: &str = std::env::consts::DLL_EXTENSION;
 ///
 /// Only the name is looked at; whether the file is a usable plugin is decided
 /// by the later steps.
-pub fn is_candidate(path: &Path) -> bool {
+pub(crate) fn is_candidate(path: &Path) -> bool {
     path.extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case(LIBRARY_EXTENSION))
 }
@@ -28,7 +28,7 @@ pub fn is_candidate(path: &Path) -> bool {
 /// # Errors
 ///
 /// Fails only when the folder itself cannot be read.
-pub fn discover(dir: &Path) -> io::Result<Vec<PathBuf>> {
+pub(crate) fn discover(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();

@@ -1,14 +1,18 @@
 //! The plugboard host: finds plugin libraries in a folder, checks them, and
 //! dispenses typed plugin objects by name.
 //!
-//! The flow of one file, one module per step:
+//! The flow of one file, one module per step (`host.rs` strings them
+//! together):
 //!
 //! ```text
-//! discover ──► load ──► handshake ──► registry ──► dispense
-//! (list the    (dlopen, (ABI version,  (name →      (interface name,
-//!  folder)      root     cookie,        entry)       semver and layout
-//!               module)  protocol)                   checked, factory
-//!                                                    called)
+//! discover ─► vet ─────────► handshake ───► copy ─────► load ───────► check ──────► init ─────► register ─► dispense
+//! (list the   (no code runs: (cookie, ABI,  (a sealed   (dlopen the  (the library  (the        (name →     (interface,
+//!  folder)    file, size,    protocol,      private     copy, root   says what its library's   plugin,     version,
+//!             permissions,   interface      copy of the module       metadata      own init)   snapshot    layout and
+//!             object checks, majors, free   vetted      layout)      said; the                 swapped     methods
+//!             metadata,      names — from   bytes)                   interfaces                atomically) checked once,
+//!             checksum,      the metadata)                           registered                            factory
+//!             signature)                                             match)                                called)
 //! ```
 //!
 //! Every step can refuse a file with a typed [`LoadError`]; one refused file
@@ -17,37 +21,51 @@
 //! # Safety and limits
 //!
 //! Loading a library runs its initialisation routines (constructors) and the
-//! root-module constructor: only load files you trust. A plugin runs in the
+//! root-module constructor: only load files you trust, and for a folder
+//! other people can write to, require signatures
+//! ([`PluginHostBuilder::trust_key`], [`signing`]). A plugin runs in the
 //! host's process: a segfault or an abort in plugin code ends the host.
-//! Libraries are never unloaded (as in `abi_stable`): a dispensed object may
-//! hold code and data of its library for as long as it lives.
+//! Libraries are never unloaded: a dispensed object may hold code and data of
+//! its library for as long as it lives.
 //!
 //! # Examples
 //!
 //! ```no_run
-//! use plugboard_demo::{GreeterBox, HANDSHAKE};
 //! use plugboard_host::{Plugin, PluginHost};
+//! use plugboard_interface::{interface, HandshakeConfig, PluginError};
 //!
-//! let mut host = PluginHost::builder()
+//! // Usually in the interface crate the application and its plugins share:
+//! pub const HANDSHAKE: HandshakeConfig =
+//!     HandshakeConfig { cookie_key: "TEXTOPS_PLUGIN", cookie_value: "2b7e-textops" };
+//! #[interface(version = "1.0.0")]
+//! pub trait Transformer: Send + Sync {
+//!     fn transform(&self, input: &str) -> Result<String, PluginError>;
+//! }
+//!
+//! let host = PluginHost::builder()
 //!     .handshake(HANDSHAKE)
-//!     .protocol_versions([1])
+//!     .interface::<dyn Transformer>()
 //!     .build();
-//! let report = host.load_dir("plugins.d");
+//! let report = host.load_dir("plugins");
 //! for refused in report.refused() {
 //!     eprintln!("{refused}");
 //! }
-//! let greeter: Plugin<GreeterBox> = host.dispense("greeter")?;
-//! println!("{}", greeter.greet("World".into()).unwrap());
-//! # Ok::<(), plugboard_host::DispenseError>(())
+//! let upper: Plugin<dyn Transformer> = host.dispense("upper")?;
+//! assert_eq!(upper.transform("hi")?, "HI");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 #![deny(missing_docs)]
-// Errors carry the path, both versions and the checker's report so that messages can say
-// what to do; they are returned on load and dispense, never on the call path.
+// Errors carry the path, both versions and the checker's report so that
+// messages can say what to do; they are returned on load and dispense,
+// never on the call path.
 #![allow(clippy::result_large_err)]
 
+mod builder;
+mod check;
 mod discover;
 mod dispense;
+mod display;
 mod error;
 mod handshake;
 mod host;
@@ -61,14 +79,14 @@ mod services;
 pub mod signing;
 pub mod testing;
 mod vet;
-mod watch;
+pub mod watch;
 
-pub use discover::{discover, is_candidate, LIBRARY_EXTENSION};
-pub use dispense::layouts_compatible;
-pub use error::{DispenseError, LayoutReport, LoadError};
-pub use host::{PluginHost, PluginHostBuilder};
-pub use plugin::{CallError, MissingMethod, Plugin, PluginMeta};
+pub use builder::{BuildError, PluginHostBuilder};
+pub use discover::LIBRARY_EXTENSION;
+pub use error::{DispenseError, LayoutReport, LoadError, LoadErrorKind};
+pub use host::PluginHost;
+pub use plugboard_interface::{MissingMethod, PluginMeta};
+pub use plugin::{CallError, Plugin};
 pub use registry::{EntryInfo, LibraryInfo, LoadTimings, PluginInfo};
 pub use report::{FileOutcome, LoadReport};
-pub use vet::{inspect_bytes, Inspection};
-pub use watch::{PluginWatch, WatchError, WatchEvent};
+pub use vet::{ChecksumsError, Inspection};

@@ -1,58 +1,63 @@
-//! Step 2: open the library and read its root module. This is where
-//! plugboard runs a library's code for the first time, and one of the two
-//! modules with `unsafe` (the other is `dispense`).
+//! Step 4 of loading: open the vetted private copy with the platform's
+//! loader and read its plugboard root module ([`open`]); and, once every
+//! check has passed, run the library's own init ([`init`]). This is where
+//! plugboard runs a library's code — its constructors run inside `dlopen` —
+//! and one of the modules with `unsafe`.
 
 use std::path::Path;
 
 use abi_stable::{
-    library::{
-        AbiHeader, AbiHeaderRef, LibHeader, LibraryError, RootModule,
-        ROOT_MODULE_LOADER_NAME_WITH_NUL,
-    },
+    library::{AbiHeader, AbiHeaderRef, LibHeader, LibraryError, RootModule},
     sabi_types::VersionNumber,
     StableAbi,
 };
 use libloading::Library;
-use plugboard_interface::PluginLibraryRef;
+use plugboard_interface::{HostContext, PluginLibraryRef};
 
-use crate::{dispense, layout, LoadError};
+use crate::{layout, private_copy::PrivateCopy, LoadError, LoadErrorKind};
 
-/// Opens the library at `load_path` (the vetted private copy of `path`) and
-/// initialises its plugboard root module, which it returns; the library is
-/// leaked for the life of the process. Errors name `path`.
+/// A loaded library's root module (the library is leaked: never unloaded).
+pub(crate) struct Opened {
+    pub(crate) root: PluginLibraryRef,
+    /// How long `dlopen` itself took.
+    pub(crate) dlopen: std::time::Duration,
+}
+
+/// Opens the private copy of `path` and initialises its plugboard root
+/// module, after checking its layout against this host's. Errors name
+/// `path`.
 ///
-/// The file is opened with the platform loader, which runs its constructors.
 /// The library is never closed: objects dispensed from it may outlive every
 /// handle the host keeps.
-pub(crate) fn open(path: &Path, load_path: &Path) -> Result<PluginLibraryRef, LoadError> {
-    let library = open_library(load_path).map_err(|e| LoadError::OpenFailed {
-        path: path.to_owned(),
-        reason: loader_message(&e),
+pub(crate) fn open(path: &Path, copy: PrivateCopy) -> Result<Opened, LoadError> {
+    let fail = |kind| LoadError::new(path, kind);
+    let started = std::time::Instant::now();
+    let opened = open_library(copy.path());
+    let dlopen = started.elapsed();
+    copy.loaded();
+    let library = opened.map_err(|e| {
+        fail(LoadErrorKind::OpenFailed {
+            reason: e.to_string(),
+        })
     })?;
     // Never unloaded: dispensed objects point into the library's code and data.
     let library: &'static Library = Box::leak(Box::new(library));
 
+    let symbol = plugboard_interface::__private::ROOT_SYMBOL;
     // SAFETY: the symbol, when present, is the `static LibHeader` that
-    // `#[export_root_module]` defines; `AbiHeaderRef` is a transparent
-    // reference to its first field (`AbiHeader`, `#[repr(C)]`), so the
-    // symbol's address read as an `AbiHeaderRef` is valid for `'static`
-    // because the library is leaked above.
-    let header: AbiHeaderRef =
-        match unsafe { library.get::<AbiHeaderRef>(ROOT_MODULE_LOADER_NAME_WITH_NUL.as_bytes()) } {
-            Ok(symbol) => *symbol,
-            Err(_) => {
-                return Err(LoadError::NotAPlugin {
-                    path: path.to_owned(),
-                })
-            }
-        };
-
+    // `export_plugins!` defines; `AbiHeaderRef` is a transparent reference
+    // to its first field (`AbiHeader`, `#[repr(C)]`), so the symbol's
+    // address read as an `AbiHeaderRef` is valid for `'static` because the
+    // library is leaked above.
+    let header: AbiHeaderRef = match unsafe { library.get::<AbiHeaderRef>(symbol.as_bytes()) } {
+        Ok(symbol) => *symbol,
+        Err(_) => return Err(fail(LoadErrorKind::NotAPlugin)),
+    };
     if !header.is_valid() {
-        return Err(LoadError::AbiStableMismatch {
-            path: path.to_owned(),
+        return Err(fail(LoadErrorKind::AbiStableMismatch {
             expected: abi_header_version(&AbiHeader::VALUE),
             found: abi_header_version(&header),
-        });
+        }));
     }
     let lib_header: &'static LibHeader = header.upgrade().map_err(|e| library_error(path, e))?;
     check_root_layout(path, lib_header)?;
@@ -60,21 +65,33 @@ pub(crate) fn open(path: &Path, load_path: &Path) -> Result<PluginLibraryRef, Lo
     // against this host's `PluginLibrary`: either it is compatible as is, or
     // the library is older and its layout is this host's with trailing
     // prefix fields missing, which the `Option`-returning accessors of
-    // later fields handle. The constructor it runs catches panics
-    // (`abi_stable`'s `export_root_module`).
-    unsafe { lib_header.init_root_module_with_unchecked_layout::<PluginLibraryRef>() }
-        .map_err(|e| library_error(path, e))
+    // later fields handle. The constructor it runs catches panics.
+    let root = unsafe { lib_header.init_root_module_with_unchecked_layout::<PluginLibraryRef>() }
+        .map_err(|e| library_error(path, e))?;
+    Ok(Opened { root, dlopen })
+}
+
+/// Runs the library's init (log bridge, host services, panic hook and
+/// policy, the plugin's `on_load`), guarded inside the library.
+pub(crate) fn init(path: &Path, opened: &Opened, context: HostContext) -> Result<(), LoadError> {
+    (opened.root.init())(context).into_result().map_err(|e| {
+        LoadError::new(
+            path,
+            LoadErrorKind::InitFailed {
+                reason: e.to_string(),
+            },
+        )
+    })
 }
 
 /// Checks the library's root-module layout against the host's, in both
-/// directions for a library built against an older `plugboard-interface`
-/// (see `dispense::check` for why the reverse check is needed and sound).
+/// directions for a library built against an older `plugboard-interface`.
 fn check_root_layout(path: &Path, lib_header: &LibHeader) -> Result<(), LoadError> {
-    let incompatible = |summary: String, details: String| LoadError::IncompatibleFramework {
-        path: path.to_owned(),
-        summary,
-        host_version: env!("CARGO_PKG_VERSION"),
-        details,
+    let incompatible = |summary: String, details: String| {
+        LoadError::new(
+            path,
+            LoadErrorKind::IncompatibleFramework { summary, details },
+        )
     };
     let Some(library_layout) = lib_header.layout() else {
         return Err(incompatible(
@@ -89,7 +106,7 @@ fn check_root_layout(path: &Path, lib_header: &LibHeader) -> Result<(), LoadErro
         (Some(h), Some(l)) => (l.major, l.minor, l.patch) < (h.major, h.minor, h.patch),
         _ => false,
     };
-    dispense::check_layouts(host_layout, library_layout, library_is_older).map_err(|errors| {
+    layout::check_layouts(host_layout, library_layout, library_is_older).map_err(|errors| {
         log::debug!(
             "{}: the full root-module layout report:\n{errors}",
             path.display()
@@ -105,7 +122,8 @@ fn open_library(path: &Path) -> Result<Library, libloading::Error> {
     // dependency is refused here instead of crashing at its first call.
     // SAFETY: loading a library runs its initialisation routines; that is
     // the documented contract of `PluginHost::load_dir` (load only trusted
-    // files), and nothing else about the call can break memory safety.
+    // files), and the file was vetted (headers, segments) so the loader
+    // maps it without reading past its end.
     unsafe { UnixLibrary::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map(Library::from)
 }
 
@@ -116,37 +134,6 @@ fn open_library(path: &Path) -> Result<Library, libloading::Error> {
     unsafe { Library::new(path) }
 }
 
-/// The loader's own message, without libloading's wrapper text.
-fn loader_message(error: &libloading::Error) -> String {
-    let text = error.to_string();
-    // dlerror() repeats the (private copy's) path first: "/p/x.so: file too short".
-    match text.split_once(": ") {
-        Some((head, rest)) if head.contains('/') || head.contains('\\') => rest.to_owned(),
-        _ => text,
-    }
-}
-
-pub(crate) fn describe_file_type(ft: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if ft.is_socket() {
-            return "socket";
-        }
-        if ft.is_fifo() {
-            return "FIFO";
-        }
-        if ft.is_block_device() || ft.is_char_device() {
-            return "device";
-        }
-    }
-    if ft.is_dir() {
-        "directory"
-    } else {
-        "special file"
-    }
-}
-
 fn abi_header_version(header: &AbiHeader) -> String {
     if header.magic_string != AbiHeader::VALUE.magic_string {
         return "an unknown abi_stable header".to_owned();
@@ -155,34 +142,29 @@ fn abi_header_version(header: &AbiHeader) -> String {
 }
 
 fn library_error(path: &Path, error: LibraryError) -> LoadError {
-    match error {
-        LibraryError::AbiInstability(report) => LoadError::IncompatibleFramework {
-            path: path.to_owned(),
+    let kind = match error {
+        LibraryError::AbiInstability(report) => LoadErrorKind::IncompatibleFramework {
             summary: "the root module's layout differs".to_owned(),
-            host_version: env!("CARGO_PKG_VERSION"),
             details: report.to_string(),
         },
         LibraryError::IncompatibleVersionNumber {
             expected_version,
             actual_version,
             ..
-        } => LoadError::IncompatibleFramework {
-            path: path.to_owned(),
+        } => LoadErrorKind::IncompatibleFramework {
             summary: format!(
                 "the plugin uses {} {actual_version}, the host {expected_version}",
                 PluginLibraryRef::NAME
             ),
-            host_version: env!("CARGO_PKG_VERSION"),
             details: String::new(),
         },
-        LibraryError::InvalidAbiHeader(found) => LoadError::AbiStableMismatch {
-            path: path.to_owned(),
+        LibraryError::InvalidAbiHeader(found) => LoadErrorKind::AbiStableMismatch {
             expected: abi_header_version(&AbiHeader::VALUE),
             found: abi_header_version(&found),
         },
-        other => LoadError::InitFailed {
-            path: path.to_owned(),
+        other => LoadErrorKind::InitFailed {
             reason: other.to_string(),
         },
-    }
+    };
+    LoadError::new(path, kind)
 }

@@ -1,61 +1,39 @@
 //! `Plugin<I>`: a dispensed plugin object and what the host knows about it.
 
-use std::{fmt, ops::Deref, path::PathBuf, sync::Arc};
+use std::{
+    fmt,
+    ops::{Deref, DerefMut},
+};
 
 use abi_stable::std_types::RResult;
-use plugboard_interface::{PluginError, PluginErrorKind};
+use plugboard_interface::{PluginError, PluginErrorKind, PluginInterface, PluginMeta};
 
-/// A method the plugin lacks because it was built against an older minor
-/// version of the interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingMethod {
-    /// The method's name.
-    pub name: String,
-    /// The interface version it arrived in.
-    pub since: String,
-}
-
-impl fmt::Display for MissingMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (since {})", self.name, self.since)
-    }
-}
-
-/// What the host knows about a dispensed plugin.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PluginMeta {
-    /// The plugin's name.
-    pub name: String,
-    /// The library file it came from.
-    pub path: PathBuf,
-    /// The interface name.
-    pub interface: String,
-    /// The interface version the plugin was built against.
-    pub built_against: String,
-    /// The interface version the host uses.
-    pub host_version: String,
-    /// Optional methods the plugin lacks (it was built against an older minor).
-    pub missing_methods: Vec<MissingMethod>,
-}
-
-/// A plugin object of interface `I`, as [`PluginHost::dispense`] returns it.
+/// A plugin object of interface `I`, as
+/// [`PluginHost::dispense`](crate::PluginHost::dispense) returns it.
 ///
-/// It dereferences to `I`, so calls cost exactly what a call on `I` costs:
-/// `greeter.greet(..)`. [`call`](Self::call) turns a method's
-/// `RResult<T, PluginError>` into a [`CallError`] that names the plugin and,
-/// for a method the plugin is too old to have, both versions.
+/// It dereferences to the interface's handle, so every method of the
+/// interface is called directly: for `#[interface] trait Transformer`,
+/// `plugin.transform("hi")` on a `Plugin<dyn Transformer>` (the handle
+/// implements `Transformer`, so `&*plugin` is a `&dyn Transformer` too). A
+/// call costs what a call through a trait object costs.
 ///
-/// [`PluginHost::dispense`]: crate::PluginHost::dispense
-pub struct Plugin<I> {
-    object: I,
-    meta: Arc<PluginMeta>,
+/// Like `Arc`'s, `Plugin`'s own functions are associated functions —
+/// [`Plugin::name(&p)`](Self::name), [`Plugin::meta(&p)`](Self::meta) — so
+/// they never hide an interface method of the same name.
+pub struct Plugin<I: ?Sized + PluginInterface> {
+    handle: I::Handle,
+    meta: &'static PluginMeta,
     poisoned: extern "C" fn() -> bool,
 }
 
-impl<I> Plugin<I> {
-    pub(crate) fn new(object: I, meta: Arc<PluginMeta>, poisoned: extern "C" fn() -> bool) -> Self {
+impl<I: ?Sized + PluginInterface> Plugin<I> {
+    pub(crate) fn new(
+        handle: I::Handle,
+        meta: &'static PluginMeta,
+        poisoned: extern "C" fn() -> bool,
+    ) -> Self {
         Self {
-            object,
+            handle,
             meta,
             poisoned,
         }
@@ -63,88 +41,104 @@ impl<I> Plugin<I> {
 
     /// Whether code of this plugin's library has panicked since it was
     /// loaded (the panic was caught and returned as an error).
-    pub fn is_poisoned(&self) -> bool {
-        (self.poisoned)()
+    pub fn is_poisoned(this: &Self) -> bool {
+        (this.poisoned)()
     }
 
     /// What the host knows about this plugin.
-    pub fn meta(&self) -> &PluginMeta {
-        &self.meta
+    pub fn meta(this: &Self) -> &PluginMeta {
+        this.meta
     }
 
     /// The plugin's name.
-    pub fn name(&self) -> &str {
-        &self.meta.name
+    pub fn name(this: &Self) -> &str {
+        &this.meta.name
     }
 
     /// Whether the plugin provides `method` (false for an optional method
     /// added after the version the plugin was built against).
-    pub fn provides(&self, method: &str) -> bool {
-        !self.meta.missing_methods.iter().any(|m| m.name == method)
+    pub fn provides(this: &Self, method: &str) -> bool {
+        !this.meta.missing_methods.iter().any(|m| m.name == method)
     }
 
-    /// The plugin object itself.
-    pub fn into_inner(self) -> I {
-        self.object
+    /// The handle itself.
+    pub fn into_inner(this: Self) -> I::Handle {
+        this.handle
     }
 
-    /// Calls `f` on the object and turns a [`PluginError`] into a
-    /// [`CallError`] with the plugin's name and, for a missing optional
-    /// method, the versions involved.
+    /// For a hand-written `abi_stable` interface whose methods return
+    /// `RResult<T, PluginError>`: calls `f` on the object and turns a
+    /// [`PluginError`] into a [`CallError`] that names the plugin and, for a
+    /// missing optional method, the versions involved. (`#[interface]`
+    /// traits do this by themselves.)
     ///
     /// # Errors
     ///
-    /// [`CallError::MethodMissing`] or [`CallError::Failed`].
-    pub fn call<T>(&self, f: impl FnOnce(&I) -> RResult<T, PluginError>) -> Result<T, CallError> {
-        f(&self.object).into_result().map_err(|e| self.explain(e))
+    /// [`CallError::MethodMissing`], [`CallError::NotImplemented`] or
+    /// [`CallError::Failed`].
+    pub fn call<T>(
+        this: &Self,
+        f: impl FnOnce(&I::Handle) -> RResult<T, PluginError>,
+    ) -> Result<T, CallError> {
+        f(&this.handle)
+            .into_result()
+            .map_err(|e| Self::explain(this, e))
     }
 
     /// Turns a [`PluginError`] returned by this plugin into a [`CallError`].
-    pub fn explain(&self, error: PluginError) -> CallError {
+    pub fn explain(this: &Self, error: PluginError) -> CallError {
+        let meta = this.meta;
         if error.kind() == PluginErrorKind::MethodMissing {
             let method = error.message().to_owned();
-            let missing = self.meta.missing_methods.iter().find(|m| m.name == method);
-            return match missing {
+            return match meta.missing_methods.iter().find(|m| m.name == method) {
                 Some(missing) => CallError::MethodMissing {
-                    plugin: self.meta.name.clone(),
-                    interface: self.meta.interface.clone(),
-                    built_against: self.meta.built_against.clone(),
+                    plugin: meta.name.clone(),
+                    interface: meta.interface.clone(),
+                    built_against: meta.built_against.clone(),
                     method,
                     since: missing.since.clone(),
                 },
                 // The plugin is new enough to have the method but kept the
                 // interface's default body.
                 None => CallError::NotImplemented {
-                    plugin: self.meta.name.clone(),
+                    plugin: meta.name.clone(),
                     method,
                 },
             };
         }
         CallError::Failed {
-            plugin: self.meta.name.clone(),
-            source: error,
+            plugin: meta.name.clone(),
+            error,
         }
     }
 }
 
-impl<I> Deref for Plugin<I> {
-    type Target = I;
+impl<I: ?Sized + PluginInterface> Deref for Plugin<I> {
+    type Target = I::Handle;
 
     #[inline(always)]
-    fn deref(&self) -> &I {
-        &self.object
+    fn deref(&self) -> &I::Handle {
+        &self.handle
     }
 }
 
-impl<I> fmt::Debug for Plugin<I> {
+impl<I: ?Sized + PluginInterface> DerefMut for Plugin<I> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut I::Handle {
+        &mut self.handle
+    }
+}
+
+impl<I: ?Sized + PluginInterface> fmt::Debug for Plugin<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Plugin")
-            .field("meta", &self.meta)
+            .field("meta", self.meta)
             .finish_non_exhaustive()
     }
 }
 
-/// A call into a plugin failed.
+/// A call into a hand-written interface's plugin failed (see
+/// [`Plugin::call`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallError {
@@ -175,11 +169,11 @@ pub enum CallError {
         method: String,
     },
     /// The plugin reported an error (or panicked; see the error's kind).
-    #[error("plugin `{plugin}`: {source}")]
+    #[error("plugin `{plugin}`: {error}")]
     Failed {
         /// The plugin's name.
         plugin: String,
         /// What the plugin reported.
-        source: PluginError,
+        error: PluginError,
     },
 }

@@ -1,13 +1,22 @@
-//! Step 4: the registry of loaded libraries and the plugin names they provide.
+//! Step 6 of loading: register the library's plugins under their names.
+//!
+//! The registry is an immutable [`Snapshot`] (libraries and names) behind an
+//! `arc-swap` pointer: dispensing reads the current snapshot without a lock,
+//! and a load, reload or removal builds the next snapshot and swaps it in
+//! (writers are serialised by the host). A library stays mapped for the life
+//! of the process (libraries are never unloaded); a replaced or removed one
+//! is kept as *retired*: no longer dispensed, still counted.
 
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
-use plugboard_interface::{PluginEntry, PluginLibraryRef};
+use arc_swap::ArcSwap;
+use plugboard_interface::{metadata::Metadata, MissingMethod, PluginEntry, PluginLibraryRef};
 
-use crate::{LoadError, MissingMethod};
+use crate::{dispense::CheckCache, vet::FileStamp, LoadError, LoadErrorKind};
 
 /// A library the host loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +48,44 @@ pub struct LibraryInfo {
 pub struct LoadTimings {
     /// Reading the file, the object checks, metadata, hash and signature.
     pub vet: std::time::Duration,
-    /// Writing and re-checking the private copy.
+    /// The pre-load handshake and the name checks, from the metadata.
+    pub handshake: std::time::Duration,
+    /// Writing the private copy.
     pub copy: std::time::Duration,
-    /// `dlopen`, the root-module layout check and constructor, the handshake.
-    pub open: std::time::Duration,
-    /// Interface checks and the library's own init.
+    /// `dlopen` of the copy (the library's constructors run here).
+    pub dlopen: std::time::Duration,
+    /// The root module's layout check and constructor.
+    pub layout: std::time::Duration,
+    /// Comparing the loaded library with its metadata, and the checks of the
+    /// interfaces the host registered.
+    pub interfaces: std::time::Duration,
+    /// The library's own init.
     pub init: std::time::Duration,
+}
+
+impl LoadTimings {
+    /// The sum of the steps.
+    pub fn total(&self) -> std::time::Duration {
+        self.vet
+            + self.handshake
+            + self.copy
+            + self.dlopen
+            + self.layout
+            + self.interfaces
+            + self.init
+    }
+}
+
+impl std::ops::AddAssign for LoadTimings {
+    fn add_assign(&mut self, other: Self) {
+        self.vet += other.vet;
+        self.handshake += other.handshake;
+        self.copy += other.copy;
+        self.dlopen += other.dlopen;
+        self.layout += other.layout;
+        self.interfaces += other.interfaces;
+        self.init += other.init;
+    }
 }
 
 /// One plugin a library provides.
@@ -72,163 +113,173 @@ pub struct PluginInfo {
     pub path: PathBuf,
 }
 
-/// A plugin entry and the library it lives in.
-#[derive(Clone, Copy)]
-pub(crate) struct Slot {
-    pub(crate) library: usize,
-    pub(crate) entry: PluginEntry,
-}
-
-pub(crate) struct Loaded {
+/// A loaded library.
+pub(crate) struct Library {
     pub(crate) info: LibraryInfo,
     /// The root module: shutdown hook, log level, poisoned flag.
     pub(crate) root: PluginLibraryRef,
-    /// Replaced by a newer generation or removed: still mapped (objects
-    /// dispensed from it keep working), no longer dispensed.
-    pub(crate) retired: bool,
-    /// The file's size and modification time when it was loaded.
-    pub(crate) stamp: Option<(u64, std::time::SystemTime)>,
+    /// The file as it was when vetted.
+    pub(crate) stamp: FileStamp,
+    /// Its place in the host's load order.
+    pub(crate) sequence: u64,
 }
 
-/// Libraries and names. A name belongs to the first library that provides it.
-#[derive(Default)]
-pub(crate) struct Registry {
-    pub(crate) libraries: Vec<Loaded>,
-    pub(crate) by_name: BTreeMap<String, Slot>,
+/// One dispensable plugin: its entry, its library, and the interface checks
+/// it has passed.
+pub(crate) struct Slot {
+    pub(crate) library: Arc<Library>,
+    pub(crate) entry: PluginEntry,
+    pub(crate) info: PluginInfo,
+    pub(crate) checks: CheckCache,
 }
 
-impl Registry {
-    /// The live (not retired) library loaded from `path`, if any.
-    pub(crate) fn live_index(&self, path: &Path) -> Option<usize> {
-        self.libraries
-            .iter()
-            .position(|l| !l.retired && l.info.path == path)
+/// The libraries and names at one moment.
+#[derive(Default, Clone)]
+pub(crate) struct Snapshot {
+    /// Libraries being dispensed from, in load order.
+    pub(crate) live: Vec<Arc<Library>>,
+    /// Replaced or removed libraries (still mapped).
+    pub(crate) retired: Vec<Arc<Library>>,
+    /// Every dispensable plugin, by name.
+    pub(crate) by_name: BTreeMap<String, Arc<Slot>>,
+}
+
+impl Snapshot {
+    /// The live library loaded from `path`.
+    pub(crate) fn live(&self, path: &Path) -> Option<&Arc<Library>> {
+        self.live.iter().find(|l| l.info.path == path)
     }
 
-    /// How many generations loaded from `path` are mapped (live or retired).
-    pub(crate) fn generations(&self, path: &Path) -> usize {
-        self.libraries
+    /// How many libraries loaded from `path` are mapped (live or retired).
+    pub(crate) fn mapped(&self, path: &Path) -> usize {
+        self.live
             .iter()
+            .chain(&self.retired)
             .filter(|l| l.info.path == path)
             .count()
     }
 
-    /// How many retired generations stay mapped.
-    pub(crate) fn retired_count(&self) -> usize {
-        self.libraries.iter().filter(|l| l.retired).count()
+    /// Every library mapped, live or retired, in load order of each list.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<Library>> {
+        self.live.iter().chain(&self.retired)
     }
 
-    /// Retires the library at `index`: its names are no longer dispensed.
-    pub(crate) fn retire(&mut self, index: usize) {
-        self.libraries[index].retired = true;
-        self.by_name.retain(|_, slot| slot.library != index);
+    /// The names available.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.by_name.keys().cloned().collect()
     }
 
-    /// Checks a library's entries (names, versions) and that none of its
-    /// names is taken.
-    /// Names owned by the library at `replacing` (an older generation of the
-    /// same file) may be taken over.
-    pub(crate) fn validate(
+    /// Checks, from its metadata, that the plugins a library would register
+    /// for `protocol` have valid, unique, free names (a name owned by
+    /// `replacing`, an older generation of the same file, may be taken over).
+    pub(crate) fn check_names(
         &self,
         path: &Path,
-        entries: &[PluginEntry],
-        replacing: Option<usize>,
+        metadata: &Metadata,
+        protocol: u32,
+        replacing: Option<&Arc<Library>>,
     ) -> Result<(), LoadError> {
-        let path = path.to_owned();
         let mut seen = BTreeMap::new();
-        for entry in entries {
-            let name = entry.name.as_str();
-            let bad = |reason: String| LoadError::BadEntry {
-                path: path.clone(),
-                plugin: name.to_owned(),
-                reason,
+        for plugin in metadata.plugins.iter().filter(|p| p.protocol == protocol) {
+            let bad = |reason: String| {
+                LoadError::new(
+                    path,
+                    LoadErrorKind::BadEntry {
+                        plugin: plugin.name.clone(),
+                        reason,
+                    },
+                )
             };
-            if name.is_empty() {
+            if plugin.name.is_empty() {
                 return Err(bad("its name is empty".to_owned()));
             }
-            if seen.insert(name, ()).is_some() {
+            if seen.insert(plugin.name.as_str(), ()).is_some() {
                 return Err(bad("the library lists this name twice".to_owned()));
             }
-            if let Err(e) = semver::Version::parse(entry.interface_version.as_str()) {
+            if let Err(e) = semver::Version::parse(&plugin.interface_version) {
                 return Err(bad(format!(
                     "its interface version `{}` is not a semantic version ({e})",
-                    entry.interface_version
+                    plugin.interface_version
                 )));
             }
-            if let Some(taken) = self
-                .by_name
-                .get(name)
-                .filter(|slot| Some(slot.library) != replacing)
-            {
-                return Err(LoadError::DuplicatePlugin {
-                    path: path.clone(),
-                    name: name.to_owned(),
-                    first: self.libraries[taken.library].info.path.clone(),
-                });
+            if let Some(taken) = self.by_name.get(&plugin.name) {
+                let is_replaced = replacing.is_some_and(|old| Arc::ptr_eq(old, &taken.library));
+                if !is_replaced {
+                    return Err(LoadError::new(
+                        path,
+                        LoadErrorKind::DuplicatePlugin {
+                            name: plugin.name.clone(),
+                            first: taken.library.info.path.clone(),
+                        },
+                    ));
+                }
             }
         }
         Ok(())
     }
 
-    /// Adds a library whose handshake, checks and init passed; retires the
-    /// generation it replaces.
-    pub(crate) fn insert(
-        &mut self,
-        root: PluginLibraryRef,
-        info_without_entries: LibraryInfo,
-        entries: &[PluginEntry],
-        missing_methods: &BTreeMap<String, Vec<MissingMethod>>,
-        replacing: Option<usize>,
-        stamp: Option<(u64, std::time::SystemTime)>,
-    ) -> Result<LibraryInfo, LoadError> {
-        self.validate(&info_without_entries.path, entries, replacing)?;
-        if let Some(old) = replacing {
-            self.retire(old);
-        }
-        let mut info = info_without_entries;
-        info.entries = entries
-            .iter()
-            .map(|e| EntryInfo {
-                name: e.name.to_string(),
-                interface: e.interface.to_string(),
-                interface_version: e.interface_version.to_string(),
-                missing_methods: missing_methods
-                    .get(e.name.as_str())
-                    .cloned()
-                    .unwrap_or_default(),
-            })
-            .collect();
-        let index = self.libraries.len();
-        for entry in entries {
-            self.by_name.insert(
-                entry.name.to_string(),
-                Slot {
-                    library: index,
-                    entry: *entry,
-                },
+    /// The next snapshot: `library` added with its entries (each with the
+    /// interface check it passed at load), `replacing` retired.
+    pub(crate) fn with(
+        &self,
+        library: Arc<Library>,
+        entries: Vec<(PluginEntry, CheckCache)>,
+        replacing: Option<&Arc<Library>>,
+    ) -> Snapshot {
+        let mut next = match replacing {
+            Some(old) => self.without(old),
+            None => self.clone(),
+        };
+        for ((entry, checks), info) in entries.into_iter().zip(&library.info.entries) {
+            next.by_name.insert(
+                info.name.clone(),
+                Arc::new(Slot {
+                    library: Arc::clone(&library),
+                    entry,
+                    info: PluginInfo {
+                        entry: info.clone(),
+                        library: library.info.name.clone(),
+                        path: library.info.path.clone(),
+                    },
+                    checks,
+                }),
             );
         }
-        self.libraries.push(Loaded {
-            info: info.clone(),
-            root,
-            retired: false,
-            stamp,
-        });
-        Ok(info)
+        next.live.push(library);
+        next
     }
 
-    pub(crate) fn plugin_info(&self, slot: &Slot) -> PluginInfo {
-        let lib = &self.libraries[slot.library].info;
-        let entry = lib
-            .entries
-            .iter()
-            .find(|e| e.name == slot.entry.name.as_str())
-            .cloned()
-            .expect("a registered slot's entry is in its library's info");
-        PluginInfo {
-            entry,
-            library: lib.name.clone(),
-            path: lib.path.clone(),
-        }
+    /// The next snapshot: `library` retired (no longer dispensed).
+    pub(crate) fn without(&self, library: &Arc<Library>) -> Snapshot {
+        let mut next = self.clone();
+        next.live.retain(|l| !Arc::ptr_eq(l, library));
+        next.by_name
+            .retain(|_, slot| !Arc::ptr_eq(&slot.library, library));
+        next.retired.push(Arc::clone(library));
+        next
+    }
+}
+
+/// The current snapshot, swapped atomically.
+#[derive(Default)]
+pub(crate) struct Registry {
+    current: ArcSwap<Snapshot>,
+}
+
+impl Registry {
+    /// The current snapshot, without taking a lock.
+    #[inline]
+    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.current.load()
+    }
+
+    /// The current snapshot, owned.
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Publishes `next` (the caller serialises writers).
+    pub(crate) fn publish(&self, next: Snapshot) {
+        self.current.store(Arc::new(next));
     }
 }

@@ -5,7 +5,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::{LibraryInfo, LoadError};
+use crate::{display::shown, LibraryInfo, LoadError};
 
 /// The outcome for one file: loaded, or refused with a reason.
 #[derive(Debug)]
@@ -23,7 +23,7 @@ pub struct LoadReport {
     /// The folder that was read.
     pub dir: PathBuf,
     /// One outcome per candidate file; if the folder itself could not be
-    /// read, a single [`LoadError::FolderUnreadable`] for it.
+    /// read, a single [`LoadErrorKind::FolderUnreadable`](crate::LoadErrorKind::FolderUnreadable) refusal for it.
     pub outcomes: Vec<FileOutcome>,
 }
 
@@ -76,9 +76,9 @@ impl fmt::Display for LibraryInfo {
         write!(
             f,
             "{} ({} {}, protocol {}):",
-            self.path.display(),
-            self.name,
-            self.version,
+            shown(&self.path),
+            shown(&self.name),
+            shown(&self.version),
             self.protocol
         )?;
         for (i, e) in self.entries.iter().enumerate() {
@@ -86,7 +86,9 @@ impl fmt::Display for LibraryInfo {
             write!(
                 f,
                 "{sep}{} ({} {}",
-                e.name, e.interface, e.interface_version
+                shown(&e.name),
+                shown(&e.interface),
+                shown(&e.interface_version)
             )?;
             for (j, m) in e.missing_methods.iter().enumerate() {
                 let lead = if j == 0 {

@@ -1,7 +1,7 @@
 //! The host's side of what plugins receive at init: host services (name,
 //! version, log sink, application services by name) and the log bridge's
 //! receiving end. One of the modules with `unsafe` (writing a service object
-//! into the plugin's slot).
+//! into the plugin's slot, once its checks passed).
 
 use std::{
     collections::BTreeMap,
@@ -15,15 +15,22 @@ use std::{
 
 use abi_stable::{
     sabi_trait::TD_Opaque,
-    std_types::{RArc, RResult, RStr, RString},
+    std_types::{RArc, ROption, RResult, RStr, RString},
     type_layout::TypeLayout,
+    StableAbi,
 };
-use plugboard_interface::{HostServices, HostServicesBox, Interface, LogRecord, PluginError};
+use plugboard_interface::{
+    Exports, HostServices, HostServicesBox, LogRecord, MethodTable, PluginError,
+};
 
-use crate::dispense::layouts_compatible;
+use crate::layout::{check_methods, layouts_compatible};
 
-/// Writes a new service object into a slot the caller checked.
-type MakeService = dyn Fn(*mut c_void) + Send + Sync;
+/// A plugin's slot for a service object, after the interface checks passed:
+/// only [`HostServicesImpl::provide`] makes one.
+struct CheckedSlot(*mut c_void);
+
+/// Writes a new service object into a checked slot.
+type MakeService = dyn Fn(CheckedSlot) + Send + Sync;
 
 /// One application service the host offers plugins.
 #[derive(Clone)]
@@ -31,21 +38,26 @@ pub(crate) struct ServiceSpec {
     interface: &'static str,
     version: &'static str,
     layout: &'static TypeLayout,
+    methods: Option<&'static MethodTable>,
     make: Arc<MakeService>,
 }
 
 impl ServiceSpec {
-    pub(crate) fn new<S: Interface>(make: impl Fn() -> S + Send + Sync + 'static) -> Self {
+    pub(crate) fn new<S, T>(make: impl Fn() -> T + Send + Sync + 'static) -> Self
+    where
+        S: ?Sized + Exports<T>,
+    {
         Self {
             interface: S::NAME,
             version: S::VERSION,
-            layout: S::LAYOUT,
-            make: Arc::new(move |out: *mut c_void| {
-                let object = make();
-                // SAFETY: `HostServicesImpl::service` calls this only with a
-                // slot the plugin declared for a type whose layout it checked
-                // compatible with `S` (the `HostServices::service` contract).
-                unsafe { out.cast::<S>().write(object) };
+            layout: <S::Object as StableAbi>::LAYOUT,
+            methods: S::METHODS,
+            make: Arc::new(move |slot: CheckedSlot| {
+                let object = S::export(make());
+                // SAFETY: a `CheckedSlot` is valid and aligned for a value
+                // whose layout was checked compatible with `S::Object`'s (the
+                // `HostServices::service` contract, checked in `provide`).
+                unsafe { slot.0.cast::<S::Object>().write(object) };
             }),
         }
     }
@@ -97,6 +109,7 @@ impl HostServices for HostServicesImpl {
         interface: RStr<'_>,
         version: RStr<'_>,
         layout: &'static TypeLayout,
+        methods: ROption<&'static MethodTable>,
         out: *mut c_void,
     ) -> RResult<(), PluginError> {
         let result = catch_unwind(AssertUnwindSafe(|| {
@@ -105,6 +118,7 @@ impl HostServices for HostServicesImpl {
                 interface.as_str(),
                 version.as_str(),
                 layout,
+                methods.into_option(),
                 out,
             )
         }));
@@ -147,12 +161,14 @@ impl HostServicesImpl {
         );
     }
 
+    /// Checks the service against what the plugin expects, then writes it.
     fn provide(
         &self,
         name: &str,
         interface: &str,
         version: &str,
         layout: &'static TypeLayout,
+        methods: Option<&'static MethodTable>,
         out: *mut c_void,
     ) -> Result<(), PluginError> {
         let spec = self.shared.services.get(name).ok_or_else(|| {
@@ -166,20 +182,31 @@ impl HostServicesImpl {
                 }
             ))
         })?;
-        if spec.interface != interface {
-            return Err(PluginError::failed(format!(
-                "the host's service `{name}` implements {} {}, not {interface}",
+        let refuse = |problem: String| {
+            PluginError::failed(format!(
+                "the host's service `{name}` ({} {}) cannot be used as {interface} {version}: {problem}",
                 spec.interface, spec.version
-            )));
+            ))
+        };
+        if spec.interface != interface {
+            return Err(refuse(format!("it implements {}", spec.interface)));
         }
         // The plugin is the side that expects `interface`; the host provides it.
-        layouts_compatible(layout, version, spec.layout, spec.version).map_err(|problem| {
-            PluginError::failed(format!(
-                "the host's service `{name}` ({interface} {}) cannot be used as {interface} {version}: {problem}",
-                spec.version
-            ))
-        })?;
-        (spec.make)(out);
+        layouts_compatible(layout, version, spec.layout, spec.version).map_err(refuse)?;
+        match (methods, spec.methods) {
+            (Some(expected), Some(actual)) => {
+                let parse = |v: &str| semver::Version::parse(v).map_err(|e| refuse(e.to_string()));
+                check_methods(expected, &parse(version)?, actual, &parse(spec.version)?)
+                    .map_err(|m| refuse(m.summary))?;
+            }
+            (None, None) => {}
+            _ => {
+                return Err(refuse(
+                    "one side declares it with #[interface] and the other by hand".to_owned(),
+                ))
+            }
+        }
+        (spec.make)(CheckedSlot(out));
         Ok(())
     }
 }

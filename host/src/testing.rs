@@ -11,13 +11,30 @@
 //!
 //! let libs = testing::build_cdylibs(env!("CARGO_MANIFEST_DIR"), &[env!("CARGO_PKG_NAME")])
 //!     .expect("the plugin builds");
-//! let mut host = PluginHost::builder().build();
+//! let host = PluginHost::builder().build();
 //! for path in libs.values() {
 //!     host.load_file(path).expect("the plugin loads");
 //! }
 //! ```
 
-use crate::{DispenseError, LibraryInfo, LoadError, PluginHost, PluginHostBuilder};
+use crate::{DispenseError, LibraryInfo, LoadError, LoadErrorKind, PluginHost, PluginHostBuilder};
+use plugboard_interface::metadata::Metadata;
+
+pub use crate::layout::layouts_compatible;
+
+/// Reads the plugboard metadata out of a library's bytes, with every
+/// object-level check of the vet step (format, architecture, shared library,
+/// segments inside the bytes, exported root module, metadata and its
+/// target), **without loading or running anything**. Never panics, whatever
+/// the bytes: it is the pre-load parser the fuzz target and property tests
+/// exercise.
+///
+/// # Errors
+///
+/// The [`LoadErrorKind`] the vet step would refuse the bytes with.
+pub fn inspect_bytes(bytes: &[u8]) -> Result<Metadata, LoadErrorKind> {
+    crate::vet::examine(bytes).map(|examined| examined.metadata)
+}
 use std::{
     collections::BTreeMap,
     io::{BufRead, BufReader},
@@ -37,11 +54,14 @@ pub enum BuildError {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// cargo ran and failed; its diagnostics went to standard error.
-    #[error("cargo build failed ({status}); see the compiler output above")]
+    /// cargo ran and failed.
+    #[error("cargo build failed ({status}):\n{output}")]
     Failed {
         /// cargo's exit status.
         status: std::process::ExitStatus,
+        /// What cargo printed on its standard error (the compiler's
+        /// diagnostics).
+        output: String,
     },
     /// A package asked for produced no `cdylib`.
     #[error("package `{package}` built no cdylib; give it `crate-type = [\"cdylib\"]`")]
@@ -57,7 +77,7 @@ pub enum BuildError {
 /// each, keyed by package name.
 ///
 /// cargo's own build lock makes concurrent calls safe; repeated calls cost a
-/// no-op build.
+/// no-op build. cargo's output is kept, and shown only if the build fails.
 ///
 /// # Errors
 ///
@@ -92,7 +112,7 @@ pub fn build_cdylibs_with_profile(
             profile,
         ])
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     for package in packages {
         command.args(["-p", package]);
     }
@@ -100,6 +120,13 @@ pub fn build_cdylibs_with_profile(
         cargo: cargo.clone(),
         source,
     })?;
+    let stderr = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        })
+    });
     let mut by_target = BTreeMap::new();
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -111,8 +138,11 @@ pub fn build_cdylibs_with_profile(
     let status = child
         .wait()
         .map_err(|source| BuildError::Spawn { cargo, source })?;
+    let output = stderr
+        .and_then(|reader| reader.join().ok())
+        .unwrap_or_default();
     if !status.success() {
-        return Err(BuildError::Failed { status });
+        return Err(BuildError::Failed { status, output });
     }
     packages
         .iter()
@@ -209,16 +239,19 @@ pub struct CheckedPlugin {
 /// In `plugins/greeter/tests/plugin.rs`:
 ///
 /// ```no_run
-/// use plugboard_demo::{GreeterBox, KeyValueBox, HANDSHAKE};
 /// use plugboard_host::{testing, Plugin, PluginHost};
+/// use plugboard_interface::{interface, HandshakeConfig, PluginError};
 ///
+/// # const HANDSHAKE: HandshakeConfig = HandshakeConfig { cookie_key: "K", cookie_value: "V" };
+/// # #[interface(version = "1.0.0")]
+/// # pub trait Greeter: Send + Sync { fn greet(&self, name: &str) -> Result<String, PluginError>; }
 /// let checked = testing::check_cdylib(
 ///     env!("CARGO_MANIFEST_DIR"),
 ///     env!("CARGO_PKG_NAME"),
-///     PluginHost::builder().handshake(HANDSHAKE).interface::<GreeterBox>(),
+///     PluginHost::builder().handshake(HANDSHAKE).interface::<dyn Greeter>(),
 /// )
 /// .unwrap();
-/// let greeter: Plugin<GreeterBox> = checked.host.dispense("greeter").unwrap();
+/// let greeter: Plugin<dyn Greeter> = checked.host.dispense("greeter").unwrap();
 /// ```
 ///
 /// # Errors
@@ -262,7 +295,7 @@ pub fn check_cdylib(
             std::fs::set_permissions(&installed, permissions)
         })
         .map_err(PluginTestError::Install)?;
-    let mut host = host.build();
+    let host = host.build();
     let library = host
         .load_file(&installed)
         .map_err(PluginTestError::Refused)?;

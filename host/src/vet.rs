@@ -1,15 +1,16 @@
-//! Step 1b: vet a file before any of its code runs.
+//! Step 1 of loading: vet a file before any of its code runs.
 //!
-//! Everything here reads bytes; nothing is loaded or executed. The checks,
-//! in order: the path is a regular file (symlinks are followed and the file
-//! they point to is vetted), its size is within limits, neither it nor its
-//! folder can be written by group or others (OpenSSH's StrictModes), the
-//! bytes are a shared library for this platform and architecture whose every
-//! loadable segment lies inside the file (a truncated file is caught here,
-//! not by a SIGBUS in `dlopen`), it exports the `abi_stable` root module,
-//! and it carries plugboard metadata. Then the SHA-256 allowlist and the
-//! signature, if the host asks for them. The same bytes are what the host
-//! then copies privately and loads.
+//! Everything here reads bytes; nothing is loaded or executed. In order: the
+//! path is a regular file (symlinks are followed and the file they lead to
+//! is vetted), its size is within limits, neither it nor its folder can be
+//! written by group or others (OpenSSH's StrictModes), its first bytes are
+//! those of a shared library (checked before the rest is read, so a large
+//! file that is not a library costs one small read), and then, on the whole
+//! file: this platform's format and architecture, a shared library whose
+//! every loadable segment lies inside the file, the exported root module and
+//! the plugboard metadata. Then the SHA-256 allowlist and the signature, if
+//! the host asks for them. The same bytes are what the next steps copy and
+//! load.
 
 use std::{
     collections::BTreeMap,
@@ -23,7 +24,7 @@ use object::{Object, ObjectSection, ObjectSegment};
 use plugboard_interface::metadata::{self, Metadata, Target};
 use sha2::{Digest, Sha256};
 
-use crate::LoadError;
+use crate::{LoadError, LoadErrorKind};
 
 /// The host's vetting rules.
 #[derive(Clone)]
@@ -62,17 +63,66 @@ pub struct Inspection {
     pub architecture: String,
     /// The metadata the library carries.
     pub metadata: Metadata,
-    /// Whether a signature was checked: `None` when the host trusts no keys.
+    /// The trusted key (hex) whose signature verified, when the host trusts
+    /// any keys.
     pub signed_by: Option<String>,
+}
+
+/// A file's identity and version, as a watched folder compares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    pub(crate) len: u64,
+    pub(crate) modified: Option<std::time::SystemTime>,
+    pub(crate) device: u64,
+    pub(crate) inode: u64,
+    pub(crate) mode: u32,
+}
+
+impl FileStamp {
+    pub(crate) fn of(meta: &fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let (device, inode, mode) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino(), meta.mode())
+        };
+        #[cfg(not(unix))]
+        let (device, inode, mode) = (0, 0, u32::from(meta.permissions().readonly()));
+        Self {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            device,
+            inode,
+            mode,
+        }
+    }
+
+    /// Whether `other` is the same file with the same contents as far as
+    /// its metadata tells (permissions aside).
+    pub(crate) fn same_content(&self, other: &Self) -> bool {
+        (self.len, self.modified, self.device, self.inode)
+            == (other.len, other.modified, other.device, other.inode)
+    }
 }
 
 /// A file that passed vetting, with the bytes that were vetted.
 pub(crate) struct Vetted {
     pub(crate) bytes: Vec<u8>,
     pub(crate) inspection: Inspection,
-    /// The file's size and modification time when it was read (a watched
-    /// folder compares them to tell a changed file from a touched one).
-    pub(crate) stamp: Option<(u64, std::time::SystemTime)>,
+    pub(crate) stamp: FileStamp,
+}
+
+impl Vetted {
+    pub(crate) fn metadata(&self) -> &Metadata {
+        &self.inspection.metadata
+    }
+}
+
+/// What the object checks found (see [`examine`]).
+#[derive(Debug)]
+pub(crate) struct Examined {
+    pub(crate) format: String,
+    pub(crate) architecture: String,
+    pub(crate) metadata: Metadata,
 }
 
 /// The object format and architecture plugins must have on this host.
@@ -109,49 +159,88 @@ fn metadata_section_name() -> &'static str {
     }
 }
 
+/// How many bytes are read to recognise a shared library before the rest.
+const HEAD: usize = 64;
+
+/// Whether `head` starts like a shared library of some platform (ELF, PE,
+/// Mach-O, or a universal Mach-O).
+fn looks_like_a_library(head: &[u8]) -> bool {
+    const MAGICS: &[&[u8]] = &[
+        b"\x7fELF",
+        b"MZ",
+        &[0xfe, 0xed, 0xfa, 0xce],
+        &[0xce, 0xfa, 0xed, 0xfe],
+        &[0xfe, 0xed, 0xfa, 0xcf],
+        &[0xcf, 0xfa, 0xed, 0xfe],
+        &[0xca, 0xfe, 0xba, 0xbe],
+    ];
+    MAGICS.iter().any(|magic| head.starts_with(magic))
+}
+
 /// Vets the file at `path`; computes its SHA-256 if `want_digest` or the
 /// policy has an allowlist.
-pub(crate) fn vet(path: &Path, policy: &VetPolicy, want_digest: bool) -> Result<Vetted, LoadError> {
-    let p = || path.to_owned();
+pub(crate) fn file(
+    path: &Path,
+    policy: &VetPolicy,
+    want_digest: bool,
+) -> Result<Vetted, LoadError> {
+    let fail = |kind| LoadError::new(path, kind);
     // Follows symlinks: the file they lead to is what gets vetted (a
-    // dangling link or a loop is `Unreadable`).
-    let meta = fs::metadata(path).map_err(|source| LoadError::Unreadable { path: p(), source })?;
+    // dangling link or a loop is `Unreadable`). The checks that follow read
+    // the opened file, so a path swapped in between is not what is read.
+    let not_a_file = |meta: &fs::Metadata| {
+        fail(LoadErrorKind::NotAFile {
+            found: describe_file_type(&meta.file_type()),
+        })
+    };
+    let named = fs::metadata(path).map_err(|cause| fail(LoadErrorKind::Unreadable { cause }))?;
+    if !named.is_file() {
+        return Err(not_a_file(&named));
+    }
+    let mut file = open(path).map_err(|cause| fail(LoadErrorKind::Unreadable { cause }))?;
+    let meta = file
+        .metadata()
+        .map_err(|cause| fail(LoadErrorKind::Unreadable { cause }))?;
     if !meta.is_file() {
-        return Err(LoadError::NotAFile {
-            path: p(),
-            found: crate::load::describe_file_type(&meta.file_type()),
-        });
+        return Err(not_a_file(&meta));
     }
     if meta.len() > policy.max_size {
-        return Err(LoadError::TooLarge {
-            path: p(),
+        return Err(fail(LoadErrorKind::TooLarge {
             size: meta.len(),
             limit: policy.max_size,
-        });
+        }));
     }
     if policy.strict_permissions {
         check_permissions(path, &meta)?;
     }
 
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    fs::File::open(path)
-        .and_then(|f| f.take(policy.max_size + 1).read_to_end(&mut bytes))
-        .map_err(|source| LoadError::Unreadable { path: p(), source })?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(HEAD as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|cause| fail(LoadErrorKind::Unreadable { cause }))?;
+    if !looks_like_a_library(&bytes) {
+        return Err(fail(LoadErrorKind::NotALibrary {
+            reason: "it does not start like a shared library (ELF, PE or Mach-O)".to_owned(),
+        }));
+    }
+    bytes.reserve(meta.len() as usize);
+    file.take(policy.max_size + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|cause| fail(LoadErrorKind::Unreadable { cause }))?;
     if bytes.len() as u64 > policy.max_size {
-        return Err(LoadError::TooLarge {
-            path: p(),
+        return Err(fail(LoadErrorKind::TooLarge {
             size: bytes.len() as u64,
             limit: policy.max_size,
-        });
+        }));
     }
 
-    let (format, architecture, metadata) = examine(path, &bytes)?;
+    let examined = examine(&bytes).map_err(fail)?;
     // Hashing costs about as much as everything else in the vet together:
     // only when the allowlist needs it or the caller wants to show it.
     let digest: Option<[u8; 32]> =
         (want_digest || policy.checksums.is_some()).then(|| Sha256::digest(&bytes).into());
     let sha256 = digest.as_ref().map(|d| hex(d));
-
     if let (Some(allowed), Some(digest), Some(sha256)) = (&policy.checksums, &digest, &sha256) {
         check_checksum(path, digest, sha256, allowed)?;
     }
@@ -162,61 +251,57 @@ pub(crate) fn vet(path: &Path, policy: &VetPolicy, want_digest: bool) -> Result<
     };
 
     Ok(Vetted {
-        stamp: meta.modified().ok().map(|m| (meta.len(), m)),
+        stamp: FileStamp::of(&meta),
         inspection: Inspection {
-            path: p(),
+            path: path.to_owned(),
             size: bytes.len() as u64,
             sha256,
-            format,
-            architecture,
-            metadata,
+            format: examined.format,
+            architecture: examined.architecture,
+            metadata: examined.metadata,
             signed_by,
         },
         bytes,
     })
 }
 
-/// Reads the plugboard metadata out of a library's bytes, with every
-/// object-level check of the vet step (format, architecture, shared library,
-/// segments inside the bytes, exported root module, metadata and its
-/// target), **without loading or running anything**. Never panics, whatever
-/// the bytes: it is the pre-load parser the fuzz target and property tests
-/// exercise.
-///
-/// # Errors
-///
-/// The [`LoadError`] the vet step would refuse the bytes with; its path is
-/// `<bytes>`.
-pub fn inspect_bytes(bytes: &[u8]) -> Result<Metadata, LoadError> {
-    examine(Path::new("<bytes>"), bytes).map(|(_, _, metadata)| metadata)
+/// Opens `path` for reading without blocking: if a FIFO replaced the file
+/// since it was looked at, opening it would wait for a writer (its type is
+/// refused right after, from the opened file).
+fn open(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
-/// Object-level checks on the bytes; returns format, architecture, metadata.
-pub(crate) fn examine(path: &Path, bytes: &[u8]) -> Result<(String, String, Metadata), LoadError> {
-    let p = || path.to_owned();
-    let file = object::File::parse(bytes).map_err(|e| LoadError::NotALibrary {
-        path: p(),
+/// Object-level checks on a library's bytes: format, architecture, shared
+/// library, segments inside the bytes, exported root module, metadata and
+/// its target. Never panics, whatever the bytes.
+pub(crate) fn examine(bytes: &[u8]) -> Result<Examined, LoadErrorKind> {
+    let file = object::File::parse(bytes).map_err(|e| LoadErrorKind::NotALibrary {
         reason: e.to_string(),
     })?;
     if file.format() != host_format() {
-        return Err(LoadError::WrongPlatform {
-            path: p(),
+        return Err(LoadErrorKind::WrongPlatform {
             expected: format!("{:?}", host_format()),
             found: format!("{:?} file", file.format()),
         });
     }
     if let Some(arch) = host_architecture() {
         if file.architecture() != arch {
-            return Err(LoadError::WrongPlatform {
-                path: p(),
+            return Err(LoadErrorKind::WrongPlatform {
                 expected: format!("{arch:?}"),
                 found: format!("{:?} code", file.architecture()),
             });
         }
     }
     if file.kind() != object::ObjectKind::Dynamic {
-        return Err(LoadError::NotALibrary {
-            path: p(),
+        return Err(LoadErrorKind::NotALibrary {
             reason: format!("it is a {:?} file, not a shared library", file.kind()),
         });
     }
@@ -224,14 +309,13 @@ pub(crate) fn examine(path: &Path, bytes: &[u8]) -> Result<(String, String, Meta
     for segment in file.segments() {
         let (offset, size) = segment.file_range();
         if offset.checked_add(size).is_none_or(|end| end > len) {
-            return Err(LoadError::Truncated {
-                path: p(),
+            return Err(LoadErrorKind::Truncated {
                 needed: offset.saturating_add(size),
                 size: len,
             });
         }
     }
-    let root = abi_stable::library::ROOT_MODULE_LOADER_NAME.as_bytes();
+    let root = plugboard_interface::__private::ROOT_SYMBOL.as_bytes();
     let exports_root = file.exports().is_ok_and(|exports| {
         exports
             .into_iter()
@@ -245,38 +329,53 @@ pub(crate) fn examine(path: &Path, bytes: &[u8]) -> Result<(String, String, Meta
             })
     });
     if !exports_root {
-        return Err(LoadError::NotAPlugin { path: p() });
+        return Err(LoadErrorKind::NotAPlugin);
     }
     let section = file
         .section_by_name(metadata_section_name())
-        .ok_or_else(|| LoadError::BadMetadata {
-            path: p(),
+        .ok_or_else(|| LoadErrorKind::BadMetadata {
             reason: format!("it has no `{}` section", metadata_section_name()),
         })?;
-    let data = section.data().map_err(|e| LoadError::BadMetadata {
-        path: p(),
+    let data = section.data().map_err(|e| LoadErrorKind::BadMetadata {
         reason: e.to_string(),
     })?;
-    let metadata = metadata::parse(data).map_err(|e| LoadError::BadMetadata {
-        path: p(),
+    let metadata = metadata::parse(data).map_err(|e| LoadErrorKind::BadMetadata {
         reason: e.to_string(),
     })?;
     let host_target = Target::current();
-    if metadata.target.arch != host_target.arch
-        || metadata.target.os != host_target.os
-        || metadata.target.env != host_target.env
-    {
-        return Err(LoadError::WrongPlatform {
-            path: p(),
+    if metadata.target != host_target {
+        return Err(LoadErrorKind::WrongPlatform {
             expected: host_target.to_string(),
             found: format!("a build for {}", metadata.target),
         });
     }
-    Ok((
-        format!("{:?}", file.format()),
-        format!("{:?}", file.architecture()),
+    Ok(Examined {
+        format: format!("{:?}", file.format()),
+        architecture: format!("{:?}", file.architecture()),
         metadata,
-    ))
+    })
+}
+
+/// A file type in words, for refusals.
+pub(crate) fn describe_file_type(ft: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_socket() {
+            return "socket";
+        }
+        if ft.is_fifo() {
+            return "FIFO";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "device";
+        }
+    }
+    if ft.is_dir() {
+        "directory"
+    } else {
+        "special file"
+    }
 }
 
 #[cfg(unix)]
@@ -288,25 +387,24 @@ fn check_permissions(path: &Path, meta: &fs::Metadata) -> Result<(), LoadError> 
         let mode = m.mode() & 0o7777;
         let writable_by_others = mode & 0o022 != 0;
         let owner_ok = m.uid() == me || m.uid() == 0;
-        (writable_by_others || !owner_ok).then(|| LoadError::InsecurePermissions {
-            path: path.to_owned(),
-            what: format!("{kind} {}", what.display()),
-            mode,
-            owner: m.uid(),
+        (writable_by_others || !owner_ok).then(|| {
+            LoadError::new(
+                path,
+                LoadErrorKind::InsecurePermissions {
+                    what: format!("{kind} {}", what.display()),
+                    mode,
+                    owner: m.uid(),
+                },
+            )
         })
     };
     if let Some(e) = insecure(path, meta, "file") {
         return Err(e);
     }
-    let real = fs::canonicalize(path).map_err(|source| LoadError::Unreadable {
-        path: path.to_owned(),
-        source,
-    })?;
+    let unreadable = |cause| LoadError::new(path, LoadErrorKind::Unreadable { cause });
+    let real = fs::canonicalize(path).map_err(unreadable)?;
     if let Some(dir) = real.parent() {
-        let dir_meta = fs::metadata(dir).map_err(|source| LoadError::Unreadable {
-            path: path.to_owned(),
-            source,
-        })?;
+        let dir_meta = fs::metadata(dir).map_err(unreadable)?;
         if let Some(e) = insecure(dir, &dir_meta, "folder") {
             return Err(e);
         }
@@ -331,15 +429,19 @@ fn check_checksum(
         .unwrap_or_default();
     match allowed.get(&name) {
         Some(expected) if expected == digest => Ok(()),
-        Some(expected) => Err(LoadError::ChecksumMismatch {
-            path: path.to_owned(),
-            expected: hex(expected),
-            found: sha256.to_owned(),
-        }),
-        None => Err(LoadError::NotAllowed {
-            path: path.to_owned(),
-            sha256: sha256.to_owned(),
-        }),
+        Some(expected) => Err(LoadError::new(
+            path,
+            LoadErrorKind::ChecksumMismatch {
+                expected: hex(expected),
+                found: sha256.to_owned(),
+            },
+        )),
+        None => Err(LoadError::new(
+            path,
+            LoadErrorKind::NotAllowed {
+                sha256: sha256.to_owned(),
+            },
+        )),
     }
 }
 
@@ -356,13 +458,21 @@ fn check_signature(
     trusted: &[VerifyingKey],
 ) -> Result<String, LoadError> {
     let sig_path = signature_path(path);
-    let text = fs::read_to_string(&sig_path).map_err(|_| LoadError::Unsigned {
-        path: path.to_owned(),
-        signature: sig_path.clone(),
+    let text = fs::read_to_string(&sig_path).map_err(|_| {
+        LoadError::new(
+            path,
+            LoadErrorKind::Unsigned {
+                signature: sig_path.clone(),
+            },
+        )
     })?;
-    let bad = |reason: &str| LoadError::BadSignature {
-        path: path.to_owned(),
-        reason: reason.to_owned(),
+    let bad = |reason: &str| {
+        LoadError::new(
+            path,
+            LoadErrorKind::BadSignature {
+                reason: reason.to_owned(),
+            },
+        )
     };
     let raw = unhex(text.trim()).ok_or_else(|| bad("the .sig file is not hex text"))?;
     let signature = Signature::from_slice(&raw)
@@ -374,21 +484,35 @@ fn check_signature(
         .ok_or_else(|| bad("it does not verify against any trusted key (the file or its signature was changed, or it was signed with another key)"))
 }
 
+/// Why a checksum list could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct ChecksumsError {
+    /// The 1-based line.
+    pub line: usize,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 /// Reads a `sha256sum`-style file: `<hex>  <file name>` per line.
-pub(crate) fn read_checksums(text: &str) -> Result<BTreeMap<String, [u8; 32]>, String> {
+pub(crate) fn read_checksums(text: &str) -> Result<BTreeMap<String, [u8; 32]>, ChecksumsError> {
     let mut map = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let err = |reason: String| ChecksumsError {
+            line: n + 1,
+            reason,
+        };
         let (hash, name) = line
             .split_once(char::is_whitespace)
-            .ok_or_else(|| format!("line {}: expected `<sha256>  <file name>`", n + 1))?;
+            .ok_or_else(|| err("expected `<sha256>  <file name>`".to_owned()))?;
         let name = name.trim().trim_start_matches('*');
         let digest: [u8; 32] = unhex(hash)
             .and_then(|v| v.try_into().ok())
-            .ok_or_else(|| format!("line {}: `{hash}` is not a SHA-256 in hex", n + 1))?;
+            .ok_or_else(|| err(format!("`{hash}` is not a SHA-256 in hex")))?;
         let file_name = Path::new(name)
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
@@ -431,12 +555,14 @@ mod tests {
         let h = "a".repeat(64);
         let map = read_checksums(&format!("# comment\n{h}  dir/libx.so\n{h} *liby.so\n")).unwrap();
         assert_eq!(map.keys().collect::<Vec<_>>(), ["libx.so", "liby.so"]);
-        assert!(read_checksums("zz  libx.so").is_err());
+        assert_eq!(read_checksums("zz  libx.so").unwrap_err().line, 1);
     }
 
     #[test]
     fn garbage_is_not_a_library() {
-        let err = examine(Path::new("x.so"), b"hello, not an ELF file").unwrap_err();
-        assert!(matches!(err, LoadError::NotALibrary { .. }), "{err:?}");
+        let err = examine(b"\x7fELF, and then not an ELF file at all").unwrap_err();
+        assert!(matches!(err, LoadErrorKind::NotALibrary { .. }), "{err:?}");
+        assert!(!looks_like_a_library(b"#!/bin/sh"));
+        assert!(looks_like_a_library(b"\x7fELF\x02"));
     }
 }

@@ -1,23 +1,38 @@
-//! A live plugins folder: new files are vetted and loaded, changed files
-//! load as a new generation beside the old one, removed files stop being
-//! dispensed.
+//! A live plugins folder: [`PluginHost::reload`] rescans it once, and
+//! [`PluginHost::watch`] + [`PluginHost::process_changes`] follow it. New
+//! files are vetted and loaded, changed files load as a new generation beside
+//! the old one, removed files stop being dispensed.
 //!
-//! `dlopen` of a path it has seen returns the old library, and libraries
-//! are never unloaded, so a new version is loaded side by side from its own
+//! `dlopen` of a path it has seen returns the old library, and libraries are
+//! never unloaded, so a new version is loaded side by side from its own
 //! private copy; the old generation stays mapped (objects dispensed from it
 //! keep working) but is no longer dispensed.
+//!
+//! Only changes of content count (a file created, written and closed,
+//! renamed or removed, or its permissions changed): the host's own reads of
+//! a file never trigger anything. A refused file is remembered by its
+//! identity (device, inode, size, modification time, mode) and not vetted
+//! again until one of them changes.
 
 use std::{
     collections::BTreeMap,
     fmt,
     path::{Path, PathBuf},
-    sync::mpsc::{channel, Receiver, RecvTimeoutError},
+    sync::mpsc::{channel, Receiver, TryRecvError},
     time::{Duration, Instant},
 };
 
-use notify::Watcher as _;
+use notify::{
+    event::{AccessKind, AccessMode, EventKind},
+    Watcher as _,
+};
 
-use crate::{discover::is_candidate, LibraryInfo, LoadError, PluginHost};
+use crate::{
+    discover::{self, is_candidate},
+    display::shown,
+    vet::FileStamp,
+    LibraryInfo, LoadError, PluginHost,
+};
 
 /// What happened to a file of a watched plugins folder.
 #[derive(Debug)]
@@ -67,29 +82,36 @@ impl fmt::Display for WatchEvent {
                 generation,
             } => write!(
                 f,
-                "removed {} ({library}, generation {generation}): its plugins are no longer dispensed",
-                path.display()
+                "removed {} ({}, generation {generation}): its plugins are no longer dispensed",
+                shown(path),
+                shown(library)
             ),
         }
     }
 }
 
-/// Why a folder cannot be watched.
+/// Why a folder cannot be watched or rescanned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WatchError {
     /// The host was built without a plugins folder.
-    #[error(
-        "the host has no plugins folder to watch; set one with PluginHostBuilder::plugins_dir"
-    )]
+    #[error("the host has no plugins folder; give it one with PluginHostBuilder::plugins_dir")]
     NoFolder,
+    /// The folder cannot be read.
+    #[error("cannot read the plugins folder {}: {cause}", shown(path))]
+    Unreadable {
+        /// The folder.
+        path: PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
     /// The operating system's file watcher failed.
-    #[error("cannot watch {}: {source}", path.display())]
+    #[error("cannot watch {}: {cause}", shown(path))]
     Notify {
         /// The folder.
         path: PathBuf,
         /// What `notify` reported.
-        source: notify::Error,
+        cause: notify::Error,
     },
 }
 
@@ -125,10 +147,19 @@ impl PluginWatch {
         self.callback = Some(Box::new(callback));
     }
 
-    /// Records the candidate files an event names, under the host's name for
-    /// the folder: the watcher may report `/abs/plugins.d/x.so` for a file the
-    /// host loaded as `plugins.d/x.so`, and the two must be one file.
+    /// Records the candidate files an event about a change of content
+    /// names, under the host's name for the folder: the watcher may report
+    /// `/abs/plugins.d/x.so` for a file the host loaded as `plugins.d/x.so`,
+    /// and the two must be one file.
     fn note(&mut self, event: notify::Event) {
+        let content_changed = match event.kind {
+            EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(_) => true,
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
+        };
+        if !content_changed {
+            return;
+        }
         let now = Instant::now();
         for path in event.paths {
             let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
@@ -141,6 +172,47 @@ impl PluginWatch {
             }
         }
     }
+
+    /// Takes every event already delivered, without waiting.
+    fn drain(&mut self) {
+        loop {
+            match self.events.try_recv() {
+                Ok(Ok(event)) => self.note(event),
+                Ok(Err(e)) => log::warn!("watching {}: {e}", shown(&self.dir)),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return,
+            }
+        }
+    }
+}
+
+/// What a host remembers of the files it refused, so that an unchanged
+/// refused file is not vetted again.
+#[derive(Default)]
+pub(crate) struct Refused {
+    stamps: BTreeMap<PathBuf, FileStamp>,
+}
+
+impl Refused {
+    /// Remembers the file at `path` as refused, as it is now.
+    pub(crate) fn remember(&mut self, path: &Path) {
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                self.stamps.insert(path.to_owned(), FileStamp::of(&meta));
+            }
+            Err(_) => {
+                self.stamps.remove(path);
+            }
+        }
+    }
+
+    /// Whether the file at `path` was refused as it is (`stamp`) now.
+    fn unchanged(&self, path: &Path, stamp: &FileStamp) -> bool {
+        self.stamps.get(path) == Some(stamp)
+    }
+
+    fn forget(&mut self, path: &Path) {
+        self.stamps.remove(path);
+    }
 }
 
 impl PluginHost {
@@ -148,12 +220,6 @@ impl PluginHost {
     /// [`PluginHostBuilder::plugins_dir`](crate::PluginHostBuilder::plugins_dir)).
     /// Nothing is loaded until [`process_changes`](Self::process_changes)
     /// runs; load the folder's current files with [`load`](Self::load) first.
-    ///
-    /// Changes are applied on the thread that calls `process_changes`, so
-    /// dispensing never waits for a lock; a server that dispenses from other
-    /// threads while watching wraps the host in a `RwLock` and calls
-    /// `process_changes` with the write lock held only while it applies
-    /// changes.
     ///
     /// # Errors
     ///
@@ -164,15 +230,15 @@ impl PluginHost {
         let mut watcher = notify::recommended_watcher(move |event| {
             let _ = tx.send(event);
         })
-        .map_err(|source| WatchError::Notify {
+        .map_err(|cause| WatchError::Notify {
             path: dir.clone(),
-            source,
+            cause,
         })?;
         watcher
             .watch(&dir, notify::RecursiveMode::NonRecursive)
-            .map_err(|source| WatchError::Notify {
+            .map_err(|cause| WatchError::Notify {
                 path: dir.clone(),
-                source,
+                cause,
             })?;
         Ok(PluginWatch {
             canonical_dir: dir.canonicalize().ok(),
@@ -184,8 +250,9 @@ impl PluginHost {
         })
     }
 
-    /// Waits up to `timeout` for changes in the watched folder and applies
-    /// them: returns the events, or nothing if the time ran out first.
+    /// Applies the watched folder's changes: waits up to `timeout` for some
+    /// (a zero timeout takes only what already happened, without waiting)
+    /// and returns the events, or nothing if none was ready in time.
     ///
     /// A file is acted on once it has been left alone for the debounce time
     /// (see [`PluginHostBuilder::debounce`](crate::PluginHostBuilder::debounce)),
@@ -193,26 +260,25 @@ impl PluginHost {
     /// still incomplete then is refused by the vet step, and loaded on its
     /// next change. Write new versions to a temporary name and rename them
     /// into place.
-    pub fn process_changes(
-        &mut self,
-        watch: &mut PluginWatch,
-        timeout: Duration,
-    ) -> Vec<WatchEvent> {
+    ///
+    /// Threads keep dispensing while changes are applied.
+    pub fn process_changes(&self, watch: &mut PluginWatch, timeout: Duration) -> Vec<WatchEvent> {
+        let debounce = self.config().debounce;
         let deadline = Instant::now() + timeout;
         loop {
+            watch.drain();
             let now = Instant::now();
             let ready: Vec<PathBuf> = watch
                 .pending
                 .iter()
-                .filter(|(_, at)| now.duration_since(**at) >= self.debounce)
+                .filter(|(_, at)| now.duration_since(**at) >= debounce)
                 .map(|(p, _)| p.clone())
                 .collect();
             if !ready.is_empty() {
                 for path in &ready {
                     watch.pending.remove(path);
                 }
-                let events: Vec<WatchEvent> =
-                    ready.iter().filter_map(|p| self.apply_change(p)).collect();
+                let events = self.apply(&ready);
                 if let Some(callback) = watch.callback.as_mut() {
                     events.iter().for_each(callback);
                 }
@@ -226,62 +292,93 @@ impl PluginHost {
             let wake = watch
                 .pending
                 .values()
-                .map(|at| *at + self.debounce)
+                .map(|at| *at + debounce)
                 .min()
                 .map_or(deadline, |at| at.min(deadline));
             match watch
                 .events
                 .recv_timeout(wake.saturating_duration_since(now))
             {
-                Ok(Ok(event)) => {
-                    watch.note(event);
-                    while let Ok(Ok(event)) = watch.events.try_recv() {
-                        watch.note(event);
-                    }
-                }
-                Ok(Err(e)) => log::warn!("watching {}: {e}", watch.dir.display()),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return Vec::new(),
+                Ok(Ok(event)) => watch.note(event),
+                Ok(Err(e)) => log::warn!("watching {}: {e}", shown(&watch.dir)),
+                Err(_) => {}
             }
         }
     }
 
-    /// Brings the registry in line with the file at `path`.
-    fn apply_change(&mut self, path: &Path) -> Option<WatchEvent> {
-        let live = self.live_index(path);
+    /// Rescans the host's plugins folder once and applies what changed, like
+    /// one round of [`process_changes`](Self::process_changes) without a
+    /// watcher: new files are loaded, changed files load as a new
+    /// generation, removed files stop being dispensed. Unchanged files, and
+    /// refused files that did not change, are left alone.
+    ///
+    /// # Errors
+    ///
+    /// No plugins folder, or it cannot be read.
+    pub fn reload(&self) -> Result<Vec<WatchEvent>, WatchError> {
+        let dir = self.plugins_dir().ok_or(WatchError::NoFolder)?.to_owned();
+        let files = discover::discover(&dir).map_err(|cause| WatchError::Unreadable {
+            path: dir.clone(),
+            cause,
+        })?;
+        let mut paths: Vec<PathBuf> = files;
+        for library in &self.snapshot().live {
+            if library.info.path.parent() == Some(dir.as_path())
+                && !paths.contains(&library.info.path)
+            {
+                paths.push(library.info.path.clone());
+            }
+        }
+        Ok(self.apply(&paths))
+    }
+
+    /// Brings the registry in line with the files at `paths`.
+    fn apply(&self, paths: &[PathBuf]) -> Vec<WatchEvent> {
+        let mut refused = self.writer();
+        paths
+            .iter()
+            .filter_map(|p| self.apply_one(p, &mut refused))
+            .collect()
+    }
+
+    /// Brings the registry in line with the file at `path` (the writer's
+    /// lock is held: `refused` is behind it).
+    fn apply_one(&self, path: &Path, refused: &mut Refused) -> Option<WatchEvent> {
+        let live = self.snapshot().live(path).cloned();
         let Ok(meta) = std::fs::metadata(path) else {
+            refused.forget(path);
             // Gone: stop dispensing it.
-            let index = live?;
-            let (library, generation) = self.retire(index);
+            let library = self.retire(live.as_ref()?.info.path.as_path())?;
             log::info!(
-                "removed {} ({library}, generation {generation})",
-                path.display()
+                "removed {} ({}, generation {})",
+                shown(path),
+                library.info.name,
+                library.info.generation
             );
             return Some(WatchEvent::Removed {
                 path: path.to_owned(),
-                library,
-                generation,
+                library: library.info.name.clone(),
+                generation: library.info.generation,
             });
         };
-        match live {
-            None => Some(match self.load_file(path) {
-                Ok(library) => WatchEvent::Added(library),
-                Err(e) => WatchEvent::Refused(e),
-            }),
-            Some(index) => {
-                let stamp = meta.modified().ok().map(|m| (meta.len(), m));
-                if stamp.is_some() && stamp == self.stamp(index) {
-                    return None; // touched, not changed
-                }
-                let previous_generation = self.generation(index);
-                Some(match self.load_generation(path, Some(index)) {
-                    Ok(library) => WatchEvent::Updated {
-                        previous_generation,
-                        library,
-                    },
-                    Err(e) => WatchEvent::Refused(e),
-                })
-            }
+        let stamp = FileStamp::of(&meta);
+        if live.as_ref().is_some_and(|l| l.stamp.same_content(&stamp))
+            || refused.unchanged(path, &stamp)
+        {
+            return None;
         }
+        let result = self.load_generation(path, live.as_ref());
+        match &result {
+            Ok(_) => refused.forget(path),
+            Err(_) => refused.remember(path),
+        }
+        Some(match (result, live) {
+            (Ok(library), None) => WatchEvent::Added(library),
+            (Ok(library), Some(old)) => WatchEvent::Updated {
+                previous_generation: old.info.generation,
+                library,
+            },
+            (Err(e), _) => WatchEvent::Refused(e),
+        })
     }
 }

@@ -2,7 +2,7 @@
 //! bounded time): whatever the bytes, inspecting them returns a value or a
 //! typed refusal — never a panic — and metadata survives a round trip.
 
-use plugboard_host::inspect_bytes;
+use plugboard_host::testing::inspect_bytes;
 use plugboard_interface::metadata::{self, Metadata, PluginMetadata, Target};
 use proptest::prelude::*;
 

@@ -3,10 +3,11 @@
 use std::fmt;
 
 use abi_stable::{std_types::RString, StableAbi};
+use serde::{Deserialize, Serialize};
 
 /// What kind of failure a [`PluginError`] reports.
 #[repr(u8)]
-#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PluginErrorKind {
     /// The plugin ran and reported a failure of its own.
     Failed,
@@ -22,6 +23,12 @@ pub enum PluginErrorKind {
     /// The library panicked earlier and the host's policy is to refuse
     /// further calls.
     Poisoned,
+    /// The plugin runs in its own process, and that process ended (a crash,
+    /// an abort, `exit`, killed for memory); the message says how.
+    Crashed,
+    /// The plugin runs in its own process, and a call took longer than the
+    /// host allows; the process was stopped.
+    TimedOut,
 }
 
 /// An error returned across the plugin boundary.
@@ -30,7 +37,7 @@ pub enum PluginErrorKind {
 /// method signatures (`RResult<T, PluginError>`), and the framework uses it
 /// for failures of factories and of the root-module constructor.
 #[repr(C)]
-#[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginError {
     kind: PluginErrorKind,
     message: RString,
@@ -62,11 +69,14 @@ impl PluginError {
 
     /// The method `method` is missing from this plugin's interface version.
     ///
-    /// Use it as the default body of every method added in a minor version
-    /// of an interface, and list the method in [`Interface::OPTIONAL_METHODS`]:
-    /// a plugin built against the older version has no such method in its
-    /// vtable, so `abi_stable` runs the default body instead. The host turns
-    /// this into a message naming the plugin and both versions.
+    /// Interfaces declared with [`#[interface]`](crate::interface) return it
+    /// for their `#[since]` methods by themselves. In a hand-written
+    /// `#[sabi_trait]` interface, use it as the default body of every method
+    /// added in a minor version, and list the method in
+    /// [`Interface::OPTIONAL_METHODS`]: a plugin built against the older
+    /// version has no such method in its vtable, so `abi_stable` runs the
+    /// default body instead. The host turns this into a message naming the
+    /// plugin and both versions.
     ///
     /// [`Interface::OPTIONAL_METHODS`]: crate::Interface::OPTIONAL_METHODS
     pub fn method_missing(method: &str) -> Self {
@@ -99,13 +109,22 @@ impl fmt::Display for PluginError {
             PluginErrorKind::Panicked => write!(f, "plugin panicked: {}", self.message),
             PluginErrorKind::Unsupported => write!(f, "not supported: {}", self.message),
             PluginErrorKind::Poisoned => write!(f, "plugin is poisoned: {}", self.message),
-            PluginErrorKind::MethodMissing => write!(
+            // A bare method name (from `method_missing`), or a full
+            // explanation (from a host that knows both versions).
+            PluginErrorKind::MethodMissing if is_identifier(&self.message) => write!(
                 f,
                 "method `{}` is not provided: the plugin was built against an older version of the interface",
                 self.message
             ),
+            PluginErrorKind::MethodMissing => f.write_str(&self.message),
+            PluginErrorKind::Crashed => write!(f, "plugin process ended: {}", self.message),
+            PluginErrorKind::TimedOut => write!(f, "plugin call timed out: {}", self.message),
         }
     }
 }
 
 impl std::error::Error for PluginError {}
+
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_alphanumeric() || c == '_')
+}

@@ -1,36 +1,57 @@
-//! The ABI contract between a plugboard host and its plugins.
+//! The contract between a plugboard host and its plugins.
 //!
-//! Both sides link this crate: a plugin library (`cdylib`) exports a
-//! [`PluginLibrary`] root module with [`export_plugins!`], and the host
-//! (`plugboard-host`) reads it back, checks it and dispenses the plugin
-//! objects it lists.
+//! Both sides link this crate. An application declares its plugin interfaces
+//! as plain Rust traits with [`#[interface]`](interface); a plugin library
+//! (`cdylib`) implements them and exports them with [`export_plugins!`]; the
+//! host (`plugboard-host`) loads the library, checks it and dispenses the
+//! plugins it lists as typed objects.
 //!
-//! What a plugin library exports:
+//! ```
+//! use plugboard_interface::{interface, HandshakeConfig, PluginError};
+//!
+//! pub const HANDSHAKE: HandshakeConfig =
+//!     HandshakeConfig { cookie_key: "TEXTOPS_PLUGIN", cookie_value: "2b7e-textops" };
+//!
+//! /// Transforms text.
+//! #[interface(version = "1.1.0")]
+//! pub trait Transformer: Send + Sync {
+//!     fn name(&self) -> String;
+//!     fn transform(&self, input: &str) -> Result<String, PluginError>;
+//!     /// Plugins built against 1.0 lack it.
+//!     #[since("1.1.0")]
+//!     fn describe(&self) -> Result<String, PluginError>;
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! What a plugin library exports, and a host reads before and after loading
+//! it:
 //!
 //! * a [`Handshake`]: the plugboard framework ABI version, a magic cookie
 //!   (key and value) and the protocol versions the library offers, like the
 //!   handshake of HashiCorp's go-plugin;
-//! * [`LibraryMetadata`]: the library's name, version and description;
+//! * [`LibraryMetadata`]: the library's name, version and description, also
+//!   written to a link section that a host reads without running the library
+//!   ([`metadata`]);
 //! * one [`PluginSet`] per protocol version, each a table of named
-//!   [`PluginEntry`]s. Each entry names the interface it implements (name and
-//!   semver), carries the `abi_stable` [`TypeLayout`] of the object its
-//!   factory returns, and the factory itself.
-//!
-//! Nothing here is specific to any one plugin interface: a user declares their
-//! own interface (usually a `#[sabi_trait]`) in their own crate and implements
-//! [`Interface`] for its trait-object type.
+//!   [`PluginEntry`]s: the interface each implements (name and semver), the
+//!   `abi_stable` layout of its object, its factory and, for an
+//!   `#[interface]` trait, its [`MethodTable`].
 //!
 //! # Panics across the boundary
 //!
-//! Every call the framework makes into plugin code (the root-module
-//! constructor and plugin factories) catches panics inside the plugin and
-//! turns them into a [`PluginError`]. Plugin authors guard their own methods
-//! with [`guard`].
-//!
-//! [`TypeLayout`]: abi_stable::type_layout::TypeLayout
+//! Every call into plugin code runs under a panic guard inside the plugin:
+//! the methods `#[interface]` generates, factories, init and shutdown. A
+//! panic becomes a [`PluginError`] of kind `Panicked` (returned by a method
+//! that returns `Result`, resumed as a panic in the host's caller by one that
+//! does not), and its message reaches the host's logger, not its standard
+//! error.
 
 #![deny(missing_docs)]
 
+mod abi;
+mod call;
+mod check;
 mod error;
 mod export;
 mod guard;
@@ -40,11 +61,14 @@ mod library;
 mod logging;
 pub mod metadata;
 mod services;
+mod wire;
 
+pub use abi::{Checked, InvokeFn, MethodInfo, MethodTable};
+pub use call::{MissingMethod, PluginMeta};
 pub use error::{PluginError, PluginErrorKind};
 pub use guard::{guard, guard_result, is_poisoned};
 pub use handshake::{Handshake, HandshakeConfig, ABI_VERSION};
-pub use interface::Interface;
+pub use interface::{Exports, Interface, PluginInterface};
 pub use library::{
     Factory, LibraryMetadata, PluginEntry, PluginLibrary, PluginLibraryRef, PluginSet,
 };
@@ -52,13 +76,44 @@ pub use services::{
     host, service, HostContext, HostServices, HostServicesBox, HostServices_TO, LogRecord,
     PanicPolicy,
 };
+pub use wire::InvokeError;
 
-/// Re-exported so that [`export_plugins!`] and interface crates name the same
-/// `abi_stable` as this crate.
+/// Declares a plugin interface: a plain Rust trait that plugins implement
+/// and hosts call.
+///
+/// See the [crate documentation](crate) for an example, and the attribute's
+/// own documentation (in `plugboard-macros`) for the supported types and the
+/// evolution rules.
+pub use plugboard_macros::interface;
+
+/// Exports a plugin library's handshake, metadata and plugins.
+pub use plugboard_macros::export_plugins;
+
+/// The version of this crate: what a host reports when a library was built
+/// against an incompatible `plugboard-interface`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Re-exported so that generated code and hand-written interface crates name
+/// the same `abi_stable` as this crate.
 pub use abi_stable;
 
+/// What the macros generate code against. Not a public API: it changes
+/// without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::export::{run_factory, run_init, run_set_max_log_level, run_shutdown, Hook};
+    pub use crate::abi::{
+        slot, slot_mut, threads, Args0, Args1, Args2, Args3, Args4, Args5, Args6, Args7, Args8,
+        FfiSlice, FfiStr, FfiValue, Implement, ImplementMut, Method, MethodMut, MethodSpec, Own,
+        RawObject, VTable,
+    };
+    pub use crate::call::CallStatus;
+    pub use crate::check::{require_stable_abi, StableProbe, StableVerdict, UnstableVerdict};
+    pub use crate::export::{
+        call_root_module, lib_header, run_factory, run_factory_self, run_init,
+        run_set_max_log_level, run_shutdown, Hook, ROOT_SYMBOL,
+    };
     pub use crate::metadata;
+    pub use crate::wire::{invoke_raw, returns_a_borrow, CanTravel, CannotTravel, Probe};
+    pub use abi_stable;
+    pub use serde;
 }

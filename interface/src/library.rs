@@ -7,12 +7,12 @@ use abi_stable::{
     library::RootModule,
     package_version_strings,
     sabi_types::VersionStrings,
-    std_types::{RResult, RSlice, RStr},
+    std_types::{ROption, RResult, RSlice, RStr},
     type_layout::TypeLayout,
     StableAbi,
 };
 
-use crate::{Handshake, HostContext, Interface, PluginError};
+use crate::{Handshake, HostContext, Interface, MethodTable, PluginError, PluginInterface};
 
 /// The root module of a plugin library: what [`export_plugins!`] exports and
 /// what the host reads first.
@@ -121,46 +121,93 @@ pub struct PluginSet {
 pub type Factory = unsafe extern "C" fn(out: *mut c_void) -> RResult<(), PluginError>;
 
 /// One named plugin in a library.
+///
+/// Its fields are read-only: an entry promises that its factory writes an
+/// object of the layout it carries, which only [`PluginEntry::new`]'s caller
+/// can vouch for.
 #[repr(C)]
 #[derive(StableAbi, Clone, Copy)]
 pub struct PluginEntry {
-    /// The name the host dispenses this plugin by, e.g. `"greeter"`.
-    pub name: RStr<'static>,
-    /// The name of the interface it implements ([`Interface::NAME`]).
-    pub interface: RStr<'static>,
-    /// The version of the interface it was built against ([`Interface::VERSION`]).
-    pub interface_version: RStr<'static>,
-    /// The `abi_stable` layout of the object [`factory`](Self::factory) returns.
-    pub layout: &'static TypeLayout,
-    /// Makes a new plugin object (a [`Factory`]).
-    pub factory: unsafe extern "C" fn(out: *mut c_void) -> RResult<(), PluginError>,
+    name: RStr<'static>,
+    interface: RStr<'static>,
+    interface_version: RStr<'static>,
+    layout: &'static TypeLayout,
+    // Written out (not `Factory`): the layout derive reads fn pointer types
+    // from their syntax.
+    factory: unsafe extern "C" fn(out: *mut c_void) -> RResult<(), PluginError>,
+    methods: ROption<&'static MethodTable>,
 }
 
 impl PluginEntry {
     /// An entry for a plugin named `name` implementing interface `I`.
-    pub const fn new<I: Interface>(name: &'static str, factory: Factory) -> Self {
+    ///
+    /// # Safety
+    ///
+    /// `factory` must follow the [`Factory`] contract for `I::Object`: on
+    /// success it writes a valid `I::Object` (for an `#[interface]` trait,
+    /// one made with the interface's own vtables) to the slot it is given.
+    pub const unsafe fn new<I: ?Sized + PluginInterface>(
+        name: &'static str,
+        factory: Factory,
+    ) -> Self {
         Self {
             name: RStr::from_str(name),
             interface: RStr::from_str(I::NAME),
             interface_version: RStr::from_str(I::VERSION),
-            layout: I::LAYOUT,
+            layout: <I::Object as StableAbi>::LAYOUT,
             factory,
+            methods: match I::METHODS {
+                Some(table) => ROption::RSome(table),
+                None => ROption::RNone,
+            },
         }
     }
-}
 
-impl PluginEntry {
     /// Like [`new`](Self::new), taking the interface type from what `make`
-    /// returns; `make` is never called. Used by [`export_plugins!`].
+    /// returns; `make` is never called. Used by
+    /// [`export_plugins!`](crate::export_plugins) for hand-written interfaces.
     ///
-    /// [`export_plugins!`]: crate::export_plugins
+    /// # Safety
+    ///
+    /// As [`new`](Self::new), for `I`.
     #[doc(hidden)]
-    pub const fn __for_constructor<I: Interface>(
+    pub const unsafe fn __for_constructor<I: Interface>(
         name: &'static str,
         _make: fn() -> I,
         factory: Factory,
     ) -> Self {
-        Self::new::<I>(name, factory)
+        // SAFETY: forwarded to the caller.
+        unsafe { Self::new::<I>(name, factory) }
+    }
+
+    /// The name the host dispenses this plugin by, e.g. `"greeter"`.
+    pub fn name(&self) -> &'static str {
+        self.name.as_str()
+    }
+
+    /// The name of the interface it implements.
+    pub fn interface(&self) -> &'static str {
+        self.interface.as_str()
+    }
+
+    /// The version of the interface it was built against.
+    pub fn interface_version(&self) -> &'static str {
+        self.interface_version.as_str()
+    }
+
+    /// The `abi_stable` layout of the object the factory writes.
+    pub fn layout(&self) -> &'static TypeLayout {
+        self.layout
+    }
+
+    /// The factory: writes a new plugin object.
+    pub fn factory(&self) -> Factory {
+        self.factory
+    }
+
+    /// The interface's method table, for an `#[interface]` trait.
+    pub fn methods(&self) -> Option<&'static MethodTable> {
+        self.methods.into_option()
     }
 }
 

@@ -5,9 +5,10 @@
 #![allow(non_local_definitions)] // `#[sabi_trait]` expands to impls inside a const block.
 
 use std::{
+    collections::BTreeMap,
     ffi::c_void,
     mem::MaybeUninit,
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, RwLock},
 };
 
 use abi_stable::{
@@ -17,7 +18,7 @@ use abi_stable::{
     StableAbi,
 };
 
-use crate::{Interface, PluginError};
+use crate::{abi::Checked, MethodTable, PluginError, PluginInterface, PluginMeta};
 
 pub use host_services::{HostServices, HostServices_TO};
 
@@ -46,8 +47,10 @@ mod host_services {
         fn log(&self, record: &LogRecord<'_>);
 
         /// Writes the host's service `name` into `out`, after checking that it
-        /// implements `interface` at a version compatible with `version` and that
-        /// its layout is compatible with `layout`. Use [`service`] instead.
+        /// implements `interface` at a version compatible with `version`, that
+        /// its layout is compatible with `layout` and, for an `#[interface]`
+        /// trait, that its methods are compatible with `methods`. Use
+        /// [`service`] instead.
         ///
         /// # Safety
         ///
@@ -60,6 +63,7 @@ mod host_services {
             interface: RStr<'_>,
             version: RStr<'_>,
             layout: &'static TypeLayout,
+            methods: ROption<&'static MethodTable>,
             out: *mut c_void,
         ) -> RResult<(), PluginError>;
     }
@@ -122,31 +126,54 @@ pub fn host() -> Option<Arc<HostServicesBox>> {
 }
 
 /// Gets the host's service `name` as interface `S` (for example a helper
-/// the plugin calls back, as in go-plugin's bidirectional example).
+/// the plugin calls back, as in go-plugin's bidirectional example): for an
+/// `#[interface]` trait, `service::<dyn AddHelper>("add-helper")`.
 ///
 /// # Errors
 ///
 /// A [`PluginError`] when the plugin was not initialised by a host, the host
 /// has no such service, or it implements another interface or version.
-pub fn service<S: Interface>(name: &str) -> Result<S, PluginError> {
+pub fn service<S: ?Sized + PluginInterface>(name: &str) -> Result<S::Handle, PluginError> {
     let host = host().ok_or_else(|| {
         PluginError::failed("no host services: the plugin library was not initialised by a host")
     })?;
-    let mut slot = MaybeUninit::<S>::uninit();
-    // SAFETY: `slot` is valid and aligned for an `S`, whose layout we pass.
+    let mut slot = MaybeUninit::<S::Object>::uninit();
+    // SAFETY: `slot` is valid and aligned for an `S::Object`, whose layout
+    // we pass.
     unsafe {
         host.service(
             name.into(),
             S::NAME.into(),
             S::VERSION.into(),
-            S::LAYOUT,
+            <S::Object as StableAbi>::LAYOUT,
+            S::METHODS.into(),
             slot.as_mut_ptr().cast(),
         )
     }
     .into_result()?;
-    // SAFETY: on success the host wrote a value whose layout it checked
-    // against `S::LAYOUT` (the `HostServices::service` contract).
-    Ok(unsafe { slot.assume_init() })
+    // SAFETY: on success the host wrote a value whose layout (and method
+    // table) it checked against `S`'s (the `HostServices::service` contract).
+    let object = unsafe { Checked::new(slot.assume_init()) };
+    Ok(S::wrap(object, service_meta::<S>(name)))
+}
+
+/// What a plugin knows of a host service, once per service name (handles
+/// keep a `'static` reference, so each name is leaked once).
+fn service_meta<S: ?Sized + PluginInterface>(name: &str) -> &'static PluginMeta {
+    static METAS: Mutex<BTreeMap<String, &'static PluginMeta>> = Mutex::new(BTreeMap::new());
+    let mut metas = METAS.lock().unwrap_or_else(|p| p.into_inner());
+    metas
+        .entry(format!("{name}\t{}", S::NAME))
+        .or_insert_with(|| {
+            Box::leak(Box::new(PluginMeta {
+                name: format!("host service `{name}`"),
+                path: Default::default(),
+                interface: S::NAME.to_owned(),
+                built_against: S::VERSION.to_owned(),
+                host_version: S::VERSION.to_owned(),
+                missing_methods: Vec::new(),
+            }))
+        })
 }
 
 pub(crate) fn install(services: HostServicesBox) {

@@ -4,5 +4,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = plugboard_host::inspect_bytes(data);
+    let _ = plugboard_host::testing::inspect_bytes(data);
 });

@@ -1,18 +1,11 @@
-//! The demo plugin interfaces: `Greeter` and `KeyValue`.
+//! The demo application's plugin interfaces and handshake.
 //!
 //! This crate plays the role of go-plugin's `shared/` package: the host and
 //! every plugin depend on it, so both sides agree on the handshake and on the
-//! interfaces. It is an ordinary user crate — a new interface never needs a
-//! change in `plugboard-interface`.
+//! interfaces. It is an ordinary user crate, written in plain Rust: a new
+//! interface never needs a change in `plugboard-interface`.
 
-// `#[sabi_trait]` expands to impls inside a const block, which rustc flags.
-#![allow(non_local_definitions)]
-
-use abi_stable::{
-    sabi_trait,
-    std_types::{RBox, ROption, RResult, RStr, RString, RVec},
-};
-use plugboard_interface::{HandshakeConfig, Interface, PluginError};
+use plugboard_interface::{interface, HandshakeConfig, PluginError};
 
 /// The handshake of the demo application, shared by its host and plugins.
 pub const HANDSHAKE: HandshakeConfig = HandshakeConfig {
@@ -25,116 +18,68 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Says hello: the classic go-plugin "basic" example.
 ///
-/// Version history: 1.0 had `greet`; 1.1 added `shout` (optional: plugins
-/// built against 1.0 still load, and `shout` then returns
-/// [`PluginError::method_missing`]).
-#[sabi_trait]
+/// Version history: 1.0 had `greet`; 1.1 added `shout`. Plugins built
+/// against 1.0 still load, and `shout` on them reports `MethodMissing`.
+#[interface(version = "1.1.0")]
 pub trait Greeter: Send + Sync {
     /// Returns a greeting for `name`.
-    ///
-    /// `last_prefix_field` marks the end of the methods every 1.x plugin has;
-    /// it has been on `greet` since 1.0 and must never move.
-    #[sabi(last_prefix_field)]
-    fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError>;
+    fn greet(&self, name: &str) -> Result<String, PluginError>;
 
-    /// Returns a loud greeting for `name`. Since 1.1.
-    fn shout(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
+    /// Returns a loud greeting for `name`. Plugins that do not shout keep
+    /// this default.
+    #[since("1.1.0")]
+    fn shout(&self, name: &str) -> Result<String, PluginError> {
         let _ = name;
-        RResult::RErr(PluginError::method_missing("shout"))
+        Err(PluginError::unsupported("this greeter does not shout"))
     }
-}
-
-/// A dispensed `Greeter` plugin object.
-pub type GreeterBox = Greeter_TO<'static, RBox<()>>;
-
-impl Interface for GreeterBox {
-    const NAME: &'static str = "Greeter";
-    const VERSION: &'static str = "1.1.0";
-    const OPTIONAL_METHODS: &'static [(&'static str, &'static str)] = &[("shout", "1.1.0")];
 }
 
 /// A stateful key-value store.
 ///
 /// Methods take `&self` so that one object can be shared between threads;
 /// implementations keep their state behind a lock.
-#[sabi_trait]
+#[interface(version = "1.0.0")]
 pub trait KeyValue: Send + Sync {
     /// Stores `value` under `key`, replacing any earlier value.
-    fn put(&self, key: RStr<'_>, value: RStr<'_>) -> RResult<(), PluginError>;
+    fn put(&self, key: &str, value: &str) -> Result<(), PluginError>;
     /// The value stored under `key`, if any.
-    fn get(&self, key: RStr<'_>) -> RResult<ROption<RString>, PluginError>;
+    fn get(&self, key: &str) -> Result<Option<String>, PluginError>;
     /// Removes `key`; returns whether it was present.
-    fn delete(&self, key: RStr<'_>) -> RResult<bool, PluginError>;
+    fn delete(&self, key: &str) -> Result<bool, PluginError>;
     /// All keys, sorted.
-    ///
-    /// The last method of 1.0: later minor versions add methods after it.
-    #[sabi(last_prefix_field)]
-    fn list(&self) -> RResult<RVec<RString>, PluginError>;
-}
-
-/// A dispensed `KeyValue` plugin object.
-pub type KeyValueBox = KeyValue_TO<'static, RBox<()>>;
-
-impl Interface for KeyValueBox {
-    const NAME: &'static str = "KeyValue";
-    const VERSION: &'static str = "1.0.0";
+    fn list(&self) -> Result<Vec<String>, PluginError>;
 }
 
 /// A helper the *host* offers plugins (go-plugin's bidirectional example):
 /// the `counter` plugin asks the host to do its arithmetic.
-#[sabi_trait]
+#[interface(version = "1.0.0")]
 pub trait AddHelper: Send + Sync {
     /// `a + b`, or an error on overflow.
-    #[sabi(last_prefix_field)]
-    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError>;
-}
-
-/// The host's `AddHelper` service object.
-pub type AddHelperBox = AddHelper_TO<'static, RBox<()>>;
-
-impl Interface for AddHelperBox {
-    const NAME: &'static str = "AddHelper";
-    const VERSION: &'static str = "1.0.0";
+    fn sum(&self, a: i64, b: i64) -> Result<i64, PluginError>;
 }
 
 /// The name under which demo hosts offer their [`AddHelper`].
 pub const ADD_HELPER_SERVICE: &str = "add-helper";
 
 /// Named counters; the plugin calls back into the host to add.
-#[sabi_trait]
+#[interface(version = "1.0.0")]
 pub trait Counter: Send + Sync {
     /// Adds `delta` to counter `key` (starting at 0) and returns the total.
-    fn add(&self, key: RStr<'_>, delta: i64) -> RResult<i64, PluginError>;
+    fn add(&self, key: &str, delta: i64) -> Result<i64, PluginError>;
     /// The total of counter `key` (0 if never added to).
-    #[sabi(last_prefix_field)]
-    fn get(&self, key: RStr<'_>) -> RResult<i64, PluginError>;
-}
-
-/// A dispensed `Counter` plugin object.
-pub type CounterBox = Counter_TO<'static, RBox<()>>;
-
-impl Interface for CounterBox {
-    const NAME: &'static str = "Counter";
-    const VERSION: &'static str = "1.0.0";
+    fn get(&self, key: &str) -> Result<i64, PluginError>;
 }
 
 /// The interface the benchmarks call (`cargo bench`, `host/benches/`): the
-/// smallest possible method, and a small string-returning one.
-#[sabi_trait]
+/// smallest possible method, a fallible one, and a string-returning one.
+#[interface(version = "1.0.0")]
 pub trait Calc: Send + Sync {
     /// `a + b` (wrapping).
     fn add(&self, a: u64, b: u64) -> u64;
+    /// `a + b`, or an error on overflow.
+    fn checked_add(&self, a: u64, b: u64) -> Result<u64, PluginError>;
     /// `"Hello, {name}!"`.
-    #[sabi(last_prefix_field)]
-    fn greet(&self, name: RStr<'_>) -> RString;
-}
-
-/// A dispensed `Calc` plugin object.
-pub type CalcBox = Calc_TO<'static, RBox<()>>;
-
-impl Interface for CalcBox {
-    const NAME: &'static str = "Calc";
-    const VERSION: &'static str = "1.0.0";
+    fn greet(&self, name: &str) -> String;
 }
 
 /// The demo host's [`AddHelper`]: a checked addition. Hosts offer it to
@@ -142,15 +87,8 @@ impl Interface for CalcBox {
 pub struct HostAdder;
 
 impl AddHelper for HostAdder {
-    fn sum(&self, a: i64, b: i64) -> RResult<i64, PluginError> {
+    fn sum(&self, a: i64, b: i64) -> Result<i64, PluginError> {
         a.checked_add(b)
             .ok_or_else(|| PluginError::failed(format!("{a} + {b} overflows")))
-            .into()
     }
-}
-
-/// A new [`AddHelperBox`] around [`HostAdder`], for
-/// `PluginHostBuilder::service`.
-pub fn host_adder() -> AddHelperBox {
-    AddHelperBox::from_value(HostAdder, abi_stable::sabi_trait::TD_Opaque)
 }

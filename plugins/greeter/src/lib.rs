@@ -1,28 +1,22 @@
 //! The demo `Greeter` plugin: go-plugin's basic example, in-process.
 
-use abi_stable::{
-    sabi_trait::TD_Opaque,
-    std_types::{RResult, RStr, RString},
-};
-use plugboard_demo::{Greeter, GreeterBox, HANDSHAKE};
-use plugboard_interface::{export_plugins, guard, PluginError};
+use plugboard_demo::{Greeter, HANDSHAKE};
+use plugboard_interface::{export_plugins, PluginError};
 
 struct Hello;
 
 impl Greeter for Hello {
-    fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
-        guard(|| {
-            log::info!("greeting {name}");
-            Ok(format!("Hello, {name}!").into())
-        })
+    fn greet(&self, name: &str) -> Result<String, PluginError> {
+        log::info!("greeting {name}");
+        Ok(format!("Hello, {name}!"))
     }
 
-    fn shout(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
-        guard(|| Ok(format!("HELLO, {}!", name.to_uppercase()).into()))
+    fn shout(&self, name: &str) -> Result<String, PluginError> {
+        Ok(format!("HELLO, {}!", name.to_uppercase()))
     }
 }
 
 export_plugins! {
     handshake: HANDSHAKE,
-    plugins: { "greeter" => GreeterBox::from_value(Hello, TD_Opaque) },
+    plugins: { "greeter": Greeter => Hello },
 }

@@ -1,15 +1,15 @@
 //! The greeter plugin, built and loaded into a host configured like the demo
 //! application, with `plugboard_host::testing::check_cdylib`.
 
-use plugboard_demo::{GreeterBox, KeyValueBox, HANDSHAKE, PROTOCOL_VERSION};
-use plugboard_host::{testing, Plugin, PluginHost, PluginHostBuilder};
+use plugboard_demo::{Greeter, KeyValue, HANDSHAKE, PROTOCOL_VERSION};
+use plugboard_host::{testing, LoadErrorKind, Plugin, PluginHost, PluginHostBuilder};
 
 fn demo_host() -> PluginHostBuilder {
     PluginHost::builder()
         .handshake(HANDSHAKE)
         .protocol_versions([PROTOCOL_VERSION])
-        .interface::<GreeterBox>()
-        .interface::<KeyValueBox>()
+        .interface::<dyn Greeter>()
+        .interface::<dyn KeyValue>()
 }
 
 #[test]
@@ -21,15 +21,9 @@ fn passes_the_handshake_and_dispenses_every_plugin() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(checked.library.protocol, PROTOCOL_VERSION);
-    let greeter: Plugin<GreeterBox> = checked.host.dispense("greeter").unwrap();
-    assert_eq!(
-        greeter.greet("tests".into()).unwrap().as_str(),
-        "Hello, tests!"
-    );
-    assert_eq!(
-        greeter.call(|g| g.shout("tests".into())).unwrap(),
-        "HELLO, TESTS!"
-    );
+    let greeter: Plugin<dyn Greeter> = checked.host.dispense("greeter").unwrap();
+    assert_eq!(greeter.greet("tests").unwrap(), "Hello, tests!");
+    assert_eq!(greeter.shout("tests").unwrap(), "HELLO, TESTS!");
 }
 
 #[test]
@@ -41,7 +35,15 @@ fn is_refused_by_a_host_of_another_application() {
     let err = testing::check_cdylib(env!("CARGO_MANIFEST_DIR"), env!("CARGO_PKG_NAME"), other)
         .err()
         .expect("a foreign cookie is refused");
-    assert!(err.to_string().contains("magic cookie mismatch"), "{err}");
+    match err {
+        testing::PluginTestError::Refused(e) => {
+            assert!(
+                matches!(e.kind(), LoadErrorKind::CookieMismatch { .. }),
+                "{e}"
+            )
+        }
+        other => panic!("expected a refusal, got {other}"),
+    }
 }
 
 #[test]

@@ -5,12 +5,8 @@
 
 use std::{collections::BTreeMap, sync::Mutex};
 
-use abi_stable::{
-    sabi_trait::TD_Opaque,
-    std_types::{ROption, RResult, RStr, RString, RVec},
-};
-use plugboard_demo::{KeyValue, KeyValueBox, HANDSHAKE};
-use plugboard_interface::{export_plugins, guard, PluginError};
+use plugboard_demo::{KeyValue, HANDSHAKE};
+use plugboard_interface::{export_plugins, PluginError};
 
 #[derive(Default)]
 struct MemoryStore {
@@ -31,30 +27,22 @@ impl MemoryStore {
 }
 
 impl KeyValue for MemoryStore {
-    fn put(&self, key: RStr<'_>, value: RStr<'_>) -> RResult<(), PluginError> {
-        guard(|| {
-            self.with_map(|map| {
-                map.insert(key.into(), value.into());
-            })
+    fn put(&self, key: &str, value: &str) -> Result<(), PluginError> {
+        self.with_map(|map| {
+            map.insert(key.to_owned(), value.to_owned());
         })
     }
 
-    fn get(&self, key: RStr<'_>) -> RResult<ROption<RString>, PluginError> {
-        guard(|| {
-            self.with_map(|map| {
-                map.get(key.as_str())
-                    .map(|s| RString::from(s.as_str()))
-                    .into()
-            })
-        })
+    fn get(&self, key: &str) -> Result<Option<String>, PluginError> {
+        self.with_map(|map| map.get(key).cloned())
     }
 
-    fn delete(&self, key: RStr<'_>) -> RResult<bool, PluginError> {
-        guard(|| self.with_map(|map| map.remove(key.as_str()).is_some()))
+    fn delete(&self, key: &str) -> Result<bool, PluginError> {
+        self.with_map(|map| map.remove(key).is_some())
     }
 
-    fn list(&self) -> RResult<RVec<RString>, PluginError> {
-        guard(|| self.with_map(|map| map.keys().map(|s| RString::from(s.as_str())).collect()))
+    fn list(&self) -> Result<Vec<String>, PluginError> {
+        self.with_map(|map| map.keys().cloned().collect())
     }
 }
 
@@ -78,5 +66,5 @@ export_plugins! {
     handshake: HANDSHAKE,
     on_load: opened,
     on_unload: closed,
-    plugins: { "kv" => KeyValueBox::from_value(MemoryStore::default(), TD_Opaque) },
+    plugins: { "kv": KeyValue => MemoryStore::default() },
 }

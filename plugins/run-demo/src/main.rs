@@ -5,7 +5,7 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use plugboard_demo::{
-    AddHelperBox, CounterBox, GreeterBox, KeyValueBox, ADD_HELPER_SERVICE, HANDSHAKE,
+    AddHelper, Counter, Greeter, HostAdder, KeyValue, ADD_HELPER_SERVICE, HANDSHAKE,
     PROTOCOL_VERSION,
 };
 use plugboard_host::{testing::build_cdylibs, Plugin, PluginHost};
@@ -51,14 +51,14 @@ fn run() -> Result<(), String> {
     }
 
     println!("==> loading {}/", plugins_dir.display());
-    let mut host = PluginHost::builder()
+    let host = PluginHost::builder()
         .host_info("plugboard demo", env!("CARGO_PKG_VERSION"))
         .handshake(HANDSHAKE)
         .protocol_versions([PROTOCOL_VERSION])
-        .interface::<GreeterBox>()
-        .interface::<KeyValueBox>()
-        .interface::<CounterBox>()
-        .service::<AddHelperBox>(ADD_HELPER_SERVICE, plugboard_demo::host_adder)
+        .interface::<dyn Greeter>()
+        .interface::<dyn KeyValue>()
+        .interface::<dyn Counter>()
+        .service::<dyn AddHelper, _>(ADD_HELPER_SERVICE, || HostAdder)
         .build();
     let report = host.load_dir(&plugins_dir);
     print!("{report}");
@@ -68,35 +68,25 @@ fn run() -> Result<(), String> {
         let name = &plugin.entry.name;
         match plugin.entry.interface.as_str() {
             "Greeter" => {
-                let greeter: Plugin<GreeterBox> = host.dispense(name).map_err(|e| e.to_string())?;
-                let answer = greeter
-                    .greet("World".into())
-                    .into_result()
-                    .map_err(|e| e.to_string())?;
+                let greeter: Plugin<dyn Greeter> =
+                    host.dispense(name).map_err(|e| e.to_string())?;
+                let answer = greeter.greet("World").map_err(|e| e.to_string())?;
                 println!("{name}: {answer}");
             }
             "KeyValue" => {
-                let kv: Plugin<KeyValueBox> = host.dispense(name).map_err(|e| e.to_string())?;
-                kv.put("answer".into(), "forty-two".into())
-                    .into_result()
-                    .map_err(|e| e.to_string())?;
-                let value = kv
-                    .get("answer".into())
-                    .into_result()
-                    .map_err(|e| e.to_string())?;
+                let kv: Plugin<dyn KeyValue> = host.dispense(name).map_err(|e| e.to_string())?;
+                kv.put("answer", "forty-two").map_err(|e| e.to_string())?;
+                let value = kv.get("answer").map_err(|e| e.to_string())?;
                 println!(
                     "{name}: put answer=forty-two, get answer -> {}",
                     value.unwrap_or_default()
                 );
             }
             "Counter" => {
-                let counter: Plugin<CounterBox> = host.dispense(name).map_err(|e| e.to_string())?;
-                counter
-                    .call(|c| c.add("visits".into(), 40))
-                    .map_err(|e| e.to_string())?;
-                let total = counter
-                    .call(|c| c.add("visits".into(), 2))
-                    .map_err(|e| e.to_string())?;
+                let counter: Plugin<dyn Counter> =
+                    host.dispense(name).map_err(|e| e.to_string())?;
+                counter.add("visits", 40).map_err(|e| e.to_string())?;
+                let total = counter.add("visits", 2).map_err(|e| e.to_string())?;
                 println!("{name}: add visits 40, add visits 2 -> {total} (the host did the sums)");
             }
             other => println!("{name}: implements {other}, which this demo does not call"),

@@ -4,18 +4,14 @@
 
 use std::{collections::BTreeMap, sync::Mutex};
 
-use abi_stable::{
-    sabi_trait::TD_Opaque,
-    std_types::{ROption, RResult, RStr, RString, RVec},
-};
-use plugboard_demo::{Greeter, GreeterBox, KeyValue, KeyValueBox, HANDSHAKE};
-use plugboard_interface::{export_plugins, guard, PluginError};
+use plugboard_demo::{Greeter, KeyValue, HANDSHAKE};
+use plugboard_interface::{export_plugins, PluginError};
 
 struct Pirate;
 
 impl Greeter for Pirate {
-    fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
-        guard(|| Ok(format!("Ahoy, {name}!").into()))
+    fn greet(&self, name: &str) -> Result<String, PluginError> {
+        Ok(format!("Ahoy, {name}!"))
     }
 }
 
@@ -31,35 +27,21 @@ impl Scratch {
 }
 
 impl KeyValue for Scratch {
-    fn put(&self, key: RStr<'_>, value: RStr<'_>) -> RResult<(), PluginError> {
-        guard(|| {
-            self.map()?.insert(key.into(), value.to_uppercase());
-            Ok(())
-        })
+    fn put(&self, key: &str, value: &str) -> Result<(), PluginError> {
+        self.map()?.insert(key.to_owned(), value.to_uppercase());
+        Ok(())
     }
 
-    fn get(&self, key: RStr<'_>) -> RResult<ROption<RString>, PluginError> {
-        guard(|| {
-            Ok(self
-                .map()?
-                .get(key.as_str())
-                .map(|s| RString::from(s.as_str()))
-                .into())
-        })
+    fn get(&self, key: &str) -> Result<Option<String>, PluginError> {
+        Ok(self.map()?.get(key).cloned())
     }
 
-    fn delete(&self, key: RStr<'_>) -> RResult<bool, PluginError> {
-        guard(|| Ok(self.map()?.remove(key.as_str()).is_some()))
+    fn delete(&self, key: &str) -> Result<bool, PluginError> {
+        Ok(self.map()?.remove(key).is_some())
     }
 
-    fn list(&self) -> RResult<RVec<RString>, PluginError> {
-        guard(|| {
-            Ok(self
-                .map()?
-                .keys()
-                .map(|s| RString::from(s.as_str()))
-                .collect())
-        })
+    fn list(&self) -> Result<Vec<String>, PluginError> {
+        Ok(self.map()?.keys().cloned().collect())
     }
 }
 
@@ -67,7 +49,7 @@ export_plugins! {
     handshake: HANDSHAKE,
     description: "Two plugins in one library: pirate-greeter and scratch.",
     plugins: {
-        "pirate-greeter" => GreeterBox::from_value(Pirate, TD_Opaque),
-        "scratch" => KeyValueBox::from_value(Scratch::default(), TD_Opaque),
+        "pirate-greeter": Greeter => Pirate,
+        "scratch": KeyValue => Scratch::default(),
     },
 }

@@ -1,93 +1,122 @@
-//! Failure containment: panics in a method, a factory and init come back as
-//! errors; the poisoned policy; shutdown; calls from many threads.
+//! Failure containment: panics in a method (with and without `Result`), a
+//! factory and init come back as errors (or as a panic in the caller that
+//! names the plugin); the poisoned policy; shutdown; calls from many
+//! threads.
 
-use std::sync::Arc;
+use std::{panic::AssertUnwindSafe, sync::Arc};
 
-use plugboard_demo::{GreeterBox, KeyValueBox};
-use plugboard_host::{CallError, DispenseError, LoadError, Plugin};
+use plugboard_demo::{Calc, Greeter, KeyValue};
+use plugboard_host::{DispenseError, LoadErrorKind, Plugin};
 use plugboard_interface::{PanicPolicy, PluginErrorKind};
 use plugboard_tests::{demo_builder, demo_host, PluginDir};
 
-#[test]
-fn a_panic_in_a_method_is_an_error_and_the_plugin_keeps_serving() {
+fn panicky_host() -> (PluginDir, plugboard_host::PluginHost) {
     let dir = PluginDir::new();
     dir.add("fixture-panicky");
-    let mut host = demo_host();
+    let host = demo_host();
     assert!(host.load_dir(dir.path()).all_loaded());
-    let greeter: Plugin<GreeterBox> = host.dispense("panicky").unwrap();
-    assert!(!greeter.is_poisoned());
+    (dir, host)
+}
 
-    let err = greeter.greet("panic".into()).unwrap_err();
+#[test]
+fn a_panic_in_a_result_method_is_an_error_and_the_plugin_keeps_serving() {
+    let (_dir, host) = panicky_host();
+    let greeter: Plugin<dyn Greeter> = host.dispense("panicky").unwrap();
+    assert!(!Plugin::is_poisoned(&greeter));
+
+    let err = greeter.greet("panic").unwrap_err();
     assert_eq!(err.kind(), PluginErrorKind::Panicked);
     assert_eq!(err.message(), "asked to panic by \"panic\"");
-    assert!(greeter.is_poisoned(), "a caught panic marks the library");
+    assert!(
+        Plugin::is_poisoned(&greeter),
+        "a caught panic marks the library"
+    );
     assert_eq!(host.is_poisoned("panicky"), Some(true));
 
-    let err = greeter.call(|g| g.greet("panic".into())).unwrap_err();
-    assert!(matches!(err, CallError::Failed { .. }));
+    // The default policy keeps serving.
+    assert_eq!(greeter.greet("again").unwrap(), "still here, again");
+    assert!(host.dispense::<dyn Greeter>("panicky").is_ok());
+}
+
+#[test]
+fn a_panic_in_a_method_without_result_resumes_in_the_caller_naming_the_plugin() {
+    let (_dir, host) = panicky_host();
+    let calc: Plugin<dyn Calc> = host.dispense("panicky-calc").unwrap();
+    assert_eq!(calc.add(1, 2), 3);
+
+    let caught = std::panic::catch_unwind(AssertUnwindSafe(|| calc.add(u64::MAX, 1)))
+        .expect_err("the plugin's panic reaches the caller as a panic");
+    let message = caught
+        .downcast_ref::<String>()
+        .expect("the payload is the message");
     assert_eq!(
-        err.to_string(),
-        "plugin `panicky`: plugin panicked: asked to panic by \"panic\""
+        message,
+        "plugin `panicky-calc` panicked in `add`: add was given u64::MAX"
     );
 
-    // The default policy keeps serving.
+    let caught = std::panic::catch_unwind(AssertUnwindSafe(|| calc.greet("panic")))
+        .expect_err("a String-returning method resumes too");
     assert_eq!(
-        greeter.greet("again".into()).unwrap().as_str(),
-        "still here, again"
+        caught.downcast_ref::<String>().unwrap(),
+        "plugin `panicky-calc` panicked in `greet`: greet was asked to panic"
     );
-    assert!(host.dispense::<GreeterBox>("panicky").is_ok());
+
+    // A `Result` method of the same plugin returns the panic as an error.
+    let err = calc.checked_add(u64::MAX, 1).unwrap_err();
+    assert_eq!(err.kind(), PluginErrorKind::Panicked);
+    assert_eq!(err.message(), "checked_add was given u64::MAX");
+
+    // And the object keeps working.
+    assert_eq!(calc.greet("after"), "calm, after");
+    assert_eq!(calc.add(2, 2), 4);
 }
 
 #[test]
 fn refuse_after_panic_policy_refuses_later_calls_and_dispenses() {
     let dir = PluginDir::new();
     dir.add("fixture-panicky");
-    let mut host = demo_builder()
+    let host = demo_builder()
         .panic_policy(PanicPolicy::RefuseAfterPanic)
         .build();
     assert!(host.load_dir(dir.path()).all_loaded());
-    let greeter: Plugin<GreeterBox> = host.dispense("panicky").unwrap();
-    assert_eq!(
-        greeter.greet("fine".into()).unwrap().as_str(),
-        "still here, fine"
-    );
+    let greeter: Plugin<dyn Greeter> = host.dispense("panicky").unwrap();
+    assert_eq!(greeter.greet("fine").unwrap(), "still here, fine");
 
     assert_eq!(
-        greeter.greet("panic".into()).unwrap_err().kind(),
+        greeter.greet("panic").unwrap_err().kind(),
         PluginErrorKind::Panicked
     );
-    let refused = greeter.greet("fine".into()).unwrap_err();
+    let refused = greeter.greet("fine").unwrap_err();
     assert_eq!(refused.kind(), PluginErrorKind::Poisoned);
-    match host.dispense::<GreeterBox>("panicky") {
-        Err(DispenseError::FactoryFailed { source, .. }) => {
-            assert_eq!(source.kind(), PluginErrorKind::Poisoned)
+    match host.dispense::<dyn Greeter>("panicky") {
+        Err(DispenseError::FactoryFailed { error, .. }) => {
+            assert_eq!(error.kind(), PluginErrorKind::Poisoned)
         }
         other => panic!("expected a poisoned factory, got {:?}", other.map(|_| ())),
     }
+    // The library's other plugin is refused too: poisoning is per library.
+    let calc: Result<Plugin<dyn Calc>, _> = host.dispense("panicky-calc");
+    assert!(
+        calc.is_err(),
+        "dispensing from a poisoned library is refused"
+    );
 }
 
 #[test]
 fn a_panic_in_a_factory_is_a_dispense_error() {
-    let dir = PluginDir::new();
-    dir.add("fixture-panicky");
-    let mut host = demo_host();
-    assert!(host.load_dir(dir.path()).all_loaded());
-
-    let err = host.dispense::<GreeterBox>("broken").unwrap_err();
+    let (_dir, host) = panicky_host();
+    let err = host.dispense::<dyn Greeter>("broken").unwrap_err();
     match &err {
-        DispenseError::FactoryFailed { plugin, source, .. } => {
+        DispenseError::FactoryFailed { plugin, error, .. } => {
             assert_eq!(plugin, "broken");
-            assert_eq!(source.kind(), PluginErrorKind::Panicked);
-            assert_eq!(source.message(), "the factory of `broken` always panics");
+            assert_eq!(error.kind(), PluginErrorKind::Panicked);
+            assert_eq!(error.message(), "the factory of `broken` always panics");
         }
         other => panic!("expected FactoryFailed, got {other:?}"),
     }
-    assert!(err
-        .to_string()
-        .contains("failed to create its object: plugin panicked"));
     // The library's other plugin still works.
-    let ok: Plugin<GreeterBox> = host.dispense("panicky").unwrap();
-    assert_eq!(ok.greet("x".into()).unwrap().as_str(), "still here, x");
+    let ok: Plugin<dyn Greeter> = host.dispense("panicky").unwrap();
+    assert_eq!(ok.greet("x").unwrap(), "still here, x");
 }
 
 #[test]
@@ -95,21 +124,19 @@ fn a_panic_in_init_refuses_the_library_and_the_others_load() {
     let dir = PluginDir::new();
     let bad = dir.add("fixture-panic-in-init");
     dir.add("greeter");
-    let mut host = demo_host();
+    let host = demo_host();
     let report = host.load_dir(dir.path());
-    match report.outcome(&bad).unwrap().result.as_ref() {
-        Err(e @ LoadError::InitFailed { reason, .. }) => {
+    let err = report.outcome(&bad).unwrap().result.as_ref().unwrap_err();
+    match err.kind() {
+        LoadErrorKind::InitFailed { reason } => {
             assert_eq!(reason, "plugin panicked: on_load exploded");
-            assert!(e.to_string().starts_with(&bad.display().to_string()));
         }
         other => panic!("expected InitFailed, got {other:?}"),
     }
+    assert!(err.to_string().starts_with(&bad.display().to_string()));
     assert!(host.plugin("never").is_none());
-    let greeter: Plugin<GreeterBox> = host.dispense("greeter").unwrap();
-    assert_eq!(
-        greeter.greet("World".into()).unwrap().as_str(),
-        "Hello, World!"
-    );
+    let greeter: Plugin<dyn Greeter> = host.dispense("greeter").unwrap();
+    assert_eq!(greeter.greet("World").unwrap(), "Hello, World!");
 }
 
 #[test]
@@ -117,9 +144,9 @@ fn dispense_after_close_is_refused_and_objects_keep_working() {
     let dir = PluginDir::new();
     dir.add("greeter");
     dir.add("kv");
-    let mut host = demo_host();
+    let host = demo_host();
     assert!(host.load_dir(dir.path()).all_loaded());
-    let greeter: Plugin<GreeterBox> = host.dispense("greeter").unwrap();
+    let greeter: Plugin<dyn Greeter> = host.dispense("greeter").unwrap();
 
     let shutdowns = host.close();
     let names: Vec<String> = shutdowns
@@ -131,21 +158,18 @@ fn dispense_after_close_is_refused_and_objects_keep_working() {
     assert!(host.close().is_empty(), "close runs once");
 
     assert!(matches!(
-        host.dispense::<GreeterBox>("greeter"),
+        host.dispense::<dyn Greeter>("greeter"),
         Err(DispenseError::Closed { .. })
     ));
     // The library is never unloaded: the object still answers.
-    assert_eq!(
-        greeter.greet("after".into()).unwrap().as_str(),
-        "Hello, after!"
-    );
+    assert_eq!(greeter.greet("after").unwrap(), "Hello, after!");
 }
 
 #[test]
-fn dispensed_objects_are_send_and_sync() {
+fn hosts_and_dispensed_objects_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<Plugin<GreeterBox>>();
-    assert_send_sync::<Plugin<KeyValueBox>>();
+    assert_send_sync::<Plugin<dyn Greeter>>();
+    assert_send_sync::<Plugin<dyn KeyValue>>();
     assert_send_sync::<plugboard_host::PluginHost>();
 }
 
@@ -155,9 +179,9 @@ fn eight_threads_make_a_million_calls_into_one_plugin() {
     const CALLS_PER_THREAD: usize = 125_000;
     let dir = PluginDir::new();
     dir.add("greeter-formal");
-    let mut host = demo_host();
+    let host = demo_host();
     assert!(host.load_dir(dir.path()).all_loaded());
-    let greeter: Arc<Plugin<GreeterBox>> = Arc::new(host.dispense("formal-greeter").unwrap());
+    let greeter: Arc<Plugin<dyn Greeter>> = Arc::new(host.dispense("formal-greeter").unwrap());
 
     let answered: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
@@ -167,9 +191,7 @@ fn eight_threads_make_a_million_calls_into_one_plugin() {
                     let name = format!("thread {t}");
                     let expected = format!("Good day to you, {name}.");
                     (0..CALLS_PER_THREAD)
-                        .filter(|_| {
-                            greeter.greet(name.as_str().into()).unwrap().as_str() == expected
-                        })
+                        .filter(|_| greeter.greet(&name).unwrap() == expected)
                         .count()
                 })
             })
@@ -185,9 +207,9 @@ fn concurrent_kv_writes_are_all_kept() {
     const KEYS_PER_THREAD: usize = 5_000;
     let dir = PluginDir::new();
     dir.add("kv");
-    let mut host = demo_host();
+    let host = demo_host();
     assert!(host.load_dir(dir.path()).all_loaded());
-    let kv: Plugin<KeyValueBox> = host.dispense("kv").unwrap();
+    let kv: Plugin<dyn KeyValue> = host.dispense("kv").unwrap();
 
     std::thread::scope(|s| {
         for t in 0..THREADS {
@@ -195,10 +217,9 @@ fn concurrent_kv_writes_are_all_kept() {
             s.spawn(move || {
                 for i in 0..KEYS_PER_THREAD {
                     let key = format!("t{t}-k{i}");
-                    kv.put(key.as_str().into(), format!("v{t}-{i}").as_str().into())
-                        .unwrap();
+                    kv.put(&key, &format!("v{t}-{i}")).unwrap();
                     // Interleave reads with the other threads' writes.
-                    assert!(kv.get(key.as_str().into()).unwrap().is_some());
+                    assert!(kv.get(&key).unwrap().is_some());
                 }
             });
         }
@@ -208,8 +229,8 @@ fn concurrent_kv_writes_are_all_kept() {
     assert_eq!(keys.len(), THREADS * KEYS_PER_THREAD, "no write lost");
     for t in 0..THREADS {
         for i in 0..KEYS_PER_THREAD {
-            let value = kv.get(format!("t{t}-k{i}").as_str().into()).unwrap();
-            assert_eq!(value.unwrap().as_str(), format!("v{t}-{i}"));
+            let value = kv.get(&format!("t{t}-k{i}")).unwrap();
+            assert_eq!(value.as_deref(), Some(format!("v{t}-{i}").as_str()));
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use plugboard_demo::{CounterBox, GreeterBox};
+use plugboard_demo::{Counter, Greeter};
 use plugboard_host::{Plugin, PluginHost};
 use plugboard_tests::{demo_builder, demo_host, PluginDir, ADDER_CALLS};
 
@@ -62,7 +62,7 @@ fn records(capture: &Capture, target_prefix: &str) -> Vec<Captured> {
 
 fn chatty_host(dir: &PluginDir) -> PluginHost {
     dir.add("fixture-chatty");
-    let mut host = demo_host();
+    let host = demo_host();
     assert!(host.load_dir(dir.path()).all_loaded());
     host
 }
@@ -72,9 +72,9 @@ fn plugin_records_reach_the_host_with_target_and_level() {
     let (_lock, capture) = capture();
     let dir = PluginDir::new();
     let host = chatty_host(&dir);
-    let chatty: Plugin<GreeterBox> = host.dispense("chatty").unwrap();
+    let chatty: Plugin<dyn Greeter> = host.dispense("chatty").unwrap();
 
-    chatty.greet("A".into()).unwrap();
+    chatty.greet("A").unwrap();
     let got = records(capture, "plugin::fixture-chatty::");
     let expected: Vec<(log::Level, &str)> = vec![
         (log::Level::Error, "error for A"),
@@ -98,11 +98,11 @@ fn filtered_levels_are_not_forwarded_and_level_changes_follow() {
     let (_lock, capture) = capture();
     let dir = PluginDir::new();
     let host = chatty_host(&dir);
-    let chatty: Plugin<GreeterBox> = host.dispense("chatty").unwrap();
+    let chatty: Plugin<dyn Greeter> = host.dispense("chatty").unwrap();
 
     host.set_max_log_level(log::LevelFilter::Warn);
     let before = host.log_records_forwarded();
-    chatty.greet("B".into()).unwrap();
+    chatty.greet("B").unwrap();
     assert_eq!(
         host.log_records_forwarded() - before,
         2,
@@ -116,7 +116,7 @@ fn filtered_levels_are_not_forwarded_and_level_changes_follow() {
 
     host.set_max_log_level(log::LevelFilter::Off);
     let before = host.log_records_forwarded();
-    chatty.greet("C".into()).unwrap();
+    chatty.greet("C").unwrap();
     assert_eq!(
         host.log_records_forwarded(),
         before,
@@ -125,7 +125,7 @@ fn filtered_levels_are_not_forwarded_and_level_changes_follow() {
 
     host.set_max_log_level(log::LevelFilter::Debug);
     let before = host.log_records_forwarded();
-    chatty.greet("D".into()).unwrap();
+    chatty.greet("D").unwrap();
     assert_eq!(
         host.log_records_forwarded() - before,
         4,
@@ -140,14 +140,14 @@ fn logging_from_eight_threads_loses_no_record() {
     let (_lock, capture) = capture();
     let dir = PluginDir::new();
     let host = chatty_host(&dir);
-    let chatty: Plugin<GreeterBox> = host.dispense("chatty").unwrap();
+    let chatty: Plugin<dyn Greeter> = host.dispense("chatty").unwrap();
 
     std::thread::scope(|s| {
         for t in 0..THREADS {
             let chatty = &chatty;
             s.spawn(move || {
                 for i in 0..CALLS {
-                    chatty.shout(format!("{t}-{i}").as_str().into()).unwrap();
+                    chatty.shout(&format!("{t}-{i}")).unwrap();
                 }
             });
         }
@@ -171,7 +171,7 @@ fn shutdown_hooks_run_once_in_reverse_load_order() {
     let dir = PluginDir::new();
     dir.add("fixture-chatty"); // libfixture_chatty.so loads first
     dir.add("kv"); // libkv.so second
-    let mut host = demo_host();
+    let host = demo_host();
     assert!(host.load_dir(dir.path()).all_loaded());
 
     host.close();
@@ -201,7 +201,7 @@ fn dropping_the_host_runs_the_shutdown_hooks() {
     let (_lock, capture) = capture();
     let dir = PluginDir::new();
     dir.add("kv");
-    let mut host = demo_host();
+    let host = demo_host();
     assert!(host.load_dir(dir.path()).all_loaded());
     drop(host);
     assert_eq!(
@@ -216,14 +216,14 @@ fn a_plugin_calls_back_into_the_host() {
     let dir = PluginDir::new();
     dir.add("counter");
     dir.add("kv");
-    let mut host = demo_builder().host_info("test-host", "9.9.9").build();
+    let host = demo_builder().host_info("test-host", "9.9.9").build();
     assert!(host.load_dir(dir.path()).all_loaded());
 
-    let counter: Plugin<CounterBox> = host.dispense("counter").unwrap();
+    let counter: Plugin<dyn Counter> = host.dispense("counter").unwrap();
     let before = ADDER_CALLS.load(std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(counter.call(|c| c.add("k".into(), 5)).unwrap(), 5);
-    assert_eq!(counter.call(|c| c.add("k".into(), 7)).unwrap(), 12);
-    assert_eq!(counter.call(|c| c.get("k".into())).unwrap(), 12);
+    assert_eq!(counter.add("k", 5).unwrap(), 5);
+    assert_eq!(counter.add("k", 7).unwrap(), 12);
+    assert_eq!(counter.get("k").unwrap(), 12);
     let calls = ADDER_CALLS.load(std::sync::atomic::Ordering::SeqCst) - before;
     assert!(
         calls >= 2,
@@ -245,14 +245,81 @@ fn a_missing_host_service_is_an_error_not_a_crash() {
     let (_lock, _capture) = capture();
     let dir = PluginDir::new();
     dir.add("counter");
-    let mut host = PluginHost::builder()
+    let host = PluginHost::builder()
         .handshake(plugboard_demo::HANDSHAKE)
         .build();
     assert!(host.load_dir(dir.path()).all_loaded());
-    let counter: Plugin<CounterBox> = host.dispense("counter").unwrap();
-    let err = counter.call(|c| c.add("k".into(), 1)).unwrap_err();
+    let counter: Plugin<dyn Counter> = host.dispense("counter").unwrap();
+    let err = counter.add("k", 1).unwrap_err();
+    assert_eq!(err.kind(), plugboard_interface::PluginErrorKind::Failed);
     assert_eq!(
-        err.to_string(),
-        "plugin `counter`: the host offers no service named `add-helper` (it offers: none)"
+        err.message(),
+        "the host offers no service named `add-helper` (it offers: none)"
+    );
+}
+
+#[test]
+fn a_plugin_panic_reaches_the_host_log_with_its_location() {
+    let (_lock, capture) = capture();
+    let dir = PluginDir::new();
+    dir.add("fixture-panicky");
+    let host = demo_host();
+    assert!(host.load_dir(dir.path()).all_loaded());
+    let greeter: Plugin<dyn Greeter> = host.dispense("panicky").unwrap();
+    assert!(greeter.greet("panic").is_err());
+    let got = records(capture, "plugin::fixture-panicky::panic");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].level, log::Level::Error);
+    // Its first line; a backtrace follows when RUST_BACKTRACE asks for one.
+    let first = got[0].message.lines().next().unwrap();
+    assert!(
+        first.starts_with("panicked at tests/fixtures/panicky/src/lib.rs:")
+            && first.ends_with(": asked to panic by \"panic\""),
+        "{got:?}"
+    );
+}
+
+/// A plugin's panics print nothing on the host's standard error: the
+/// message goes to the host's logger (here, one that writes `LOG` lines to
+/// standard error), for a method with `Result`, one without, and a factory.
+#[test]
+fn plugin_panics_print_nothing_but_the_hosts_log() {
+    let Some(out) =
+        plugboard_tests::rerun_in_child("plugin_panics_print_nothing_but_the_hosts_log", &[])
+    else {
+        struct Stderr;
+        impl log::Log for Stderr {
+            fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+                true
+            }
+            fn log(&self, record: &log::Record<'_>) {
+                let message = record.args().to_string().replace('\n', " | ");
+                eprintln!("LOG {} {message}", record.target());
+            }
+            fn flush(&self) {}
+        }
+        log::set_logger(&Stderr).unwrap();
+        log::set_max_level(log::LevelFilter::Error);
+        let dir = PluginDir::new();
+        dir.add("fixture-panicky");
+        let host = demo_host();
+        assert!(host.load_dir(dir.path()).all_loaded());
+        let greeter: Plugin<dyn Greeter> = host.dispense("panicky").unwrap();
+        assert!(greeter.greet("panic").is_err());
+        let calc: Plugin<dyn plugboard_demo::Calc> = host.dispense("panicky-calc").unwrap();
+        let resumed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| calc.add(u64::MAX, 1)));
+        assert!(resumed.is_err());
+        assert!(host.dispense::<dyn Greeter>("broken").is_err());
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "one log record per panic: {stderr}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("LOG plugin::fixture-panicky::panic panicked at ")),
+        "only the host's log: {stderr}"
     );
 }

@@ -1,21 +1,17 @@
 //! A Greeter plugin built against the silently changed Greeter "1.0".
 
-use abi_stable::{
-    sabi_trait::TD_Opaque,
-    std_types::{RResult, RStr, RString},
-};
-use plugboard_demo::{Greeter, GreeterBox, HANDSHAKE};
-use plugboard_interface::{export_plugins, guard, PluginError};
+use compat_greeter_v1_0_silent::{Greeter, HANDSHAKE};
+use plugboard_interface::{export_plugins, PluginError};
 
 struct Silent;
 
 impl Greeter for Silent {
-    fn greet(&self, name: RStr<'_>, times: u32) -> RResult<RString, PluginError> {
-        guard(|| Ok(format!("hello, {name} ").repeat(times as usize).into()))
+    fn greet(&self, name: &str, times: u32) -> Result<String, PluginError> {
+        Ok(format!("hello, {name} ").repeat(times as usize))
     }
 }
 
 export_plugins! {
     handshake: HANDSHAKE,
-    plugins: { "greeter-1.0-silent" => GreeterBox::from_value(Silent, TD_Opaque) },
+    plugins: { "greeter-1.0-silent": Greeter => Silent },
 }

@@ -1,21 +1,17 @@
 //! A Greeter plugin built against Greeter 1.0 (no `shout`).
 
-use abi_stable::{
-    sabi_trait::TD_Opaque,
-    std_types::{RResult, RStr, RString},
-};
-use plugboard_demo::{Greeter, GreeterBox, HANDSHAKE};
-use plugboard_interface::{export_plugins, guard, PluginError};
+use compat_greeter_v1_0::{Greeter, HANDSHAKE};
+use plugboard_interface::{export_plugins, PluginError};
 
 struct V10;
 
 impl Greeter for V10 {
-    fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
-        guard(|| Ok(format!("1.0 says hello, {name}").into()))
+    fn greet(&self, name: &str) -> Result<String, PluginError> {
+        Ok(format!("1.0 says hello, {name}"))
     }
 }
 
 export_plugins! {
     handshake: HANDSHAKE,
-    plugins: { "greeter-1.0" => GreeterBox::from_value(V10, TD_Opaque) },
+    plugins: { "greeter-1.0": Greeter => V10 },
 }

@@ -1,25 +1,21 @@
 //! A Greeter plugin built against Greeter 1.1 (with `shout`).
 
-use abi_stable::{
-    sabi_trait::TD_Opaque,
-    std_types::{RResult, RStr, RString},
-};
-use plugboard_demo::{Greeter, GreeterBox, HANDSHAKE};
-use plugboard_interface::{export_plugins, guard, PluginError};
+use plugboard_demo::{Greeter, HANDSHAKE};
+use plugboard_interface::{export_plugins, PluginError};
 
 struct V11;
 
 impl Greeter for V11 {
-    fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
-        guard(|| Ok(format!("1.1 says hello, {name}").into()))
+    fn greet(&self, name: &str) -> Result<String, PluginError> {
+        Ok(format!("1.1 says hello, {name}"))
     }
 
-    fn shout(&self, name: RStr<'_>) -> RResult<RString, PluginError> {
-        guard(|| Ok(format!("1.1 SAYS HELLO, {}", name.to_uppercase()).into()))
+    fn shout(&self, name: &str) -> Result<String, PluginError> {
+        Ok(format!("1.1 SAYS HELLO, {}", name.to_uppercase()))
     }
 }
 
 export_plugins! {
     handshake: HANDSHAKE,
-    plugins: { "greeter-1.1" => GreeterBox::from_value(V11, TD_Opaque) },
+    plugins: { "greeter-1.1": Greeter => V11 },
 }

@@ -3,35 +3,19 @@
 //! keeps it independent of the demo crate, which links the host's
 //! plugboard-interface.
 
-#![allow(non_local_definitions)] // `#[sabi_trait]` expands to non-local impls.
-
-use abi_stable::{
-    sabi_trait,
-    sabi_trait::TD_Opaque,
-    std_types::{RBox, RString},
-};
-use plugboard_interface::{export_plugins, HandshakeConfig, Interface};
+use plugboard_interface::{export_plugins, interface, HandshakeConfig};
 
 /// Answers pings.
-#[sabi_trait]
+#[interface(version = "1.0.0")]
 pub trait Ping: Send + Sync {
     /// "pong".
-    #[sabi(last_prefix_field)]
-    fn ping(&self) -> RString;
-}
-
-/// The trait object.
-pub type PingBox = Ping_TO<'static, RBox<()>>;
-
-impl Interface for PingBox {
-    const NAME: &'static str = "Ping";
-    const VERSION: &'static str = "1.0.0";
+    fn ping(&self) -> String;
 }
 
 struct Pong;
 
 impl Ping for Pong {
-    fn ping(&self) -> RString {
+    fn ping(&self) -> String {
         "pong".into()
     }
 }
@@ -41,5 +25,5 @@ export_plugins! {
         cookie_key: "PLUGBOARD_DEMO_PLUGIN",
         cookie_value: "6f1c2a9e-greeter-kv-demo",
     },
-    plugins: { "ping" => PingBox::from_value(Pong, TD_Opaque) },
+    plugins: { "ping": Ping => Pong },
 }

@@ -1,4 +1,5 @@
-//! The demo `Greeter` interface as first released: version 1.0.
+//! A hand-written `abi_stable` interface, as plugboard users wrote them
+//! before `#[interface]`: version 1.0.
 
 #![allow(non_local_definitions)] // `#[sabi_trait]` expands to non-local impls.
 
@@ -8,7 +9,7 @@ use abi_stable::{
 };
 use plugboard_interface::{HandshakeConfig, Interface, PluginError};
 
-/// The demo application's handshake (unchanged across versions).
+/// The demo application's handshake.
 pub const HANDSHAKE: HandshakeConfig = HandshakeConfig {
     cookie_key: "PLUGBOARD_DEMO_PLUGIN",
     cookie_value: "6f1c2a9e-greeter-kv-demo",
@@ -16,16 +17,16 @@ pub const HANDSHAKE: HandshakeConfig = HandshakeConfig {
 
 /// Says hello.
 #[sabi_trait]
-pub trait Greeter: Send + Sync {
+pub trait HandGreeter: Send + Sync {
     /// Returns a greeting for `name`.
     #[sabi(last_prefix_field)]
     fn greet(&self, name: RStr<'_>) -> RResult<RString, PluginError>;
 }
 
-/// A dispensed `Greeter` plugin object.
-pub type GreeterBox = Greeter_TO<'static, RBox<()>>;
+/// The trait object.
+pub type HandGreeterBox = HandGreeter_TO<'static, RBox<()>>;
 
-impl Interface for GreeterBox {
-    const NAME: &'static str = "Greeter";
+impl Interface for HandGreeterBox {
+    const NAME: &'static str = "HandGreeter";
     const VERSION: &'static str = "1.0.0";
 }
