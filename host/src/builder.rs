@@ -13,7 +13,7 @@ use crate::{
     check::InterfaceSpec,
     services::{ServiceSpec, Shared},
     vet::{self, ChecksumsError, VetPolicy},
-    DispenseError, PluginHost,
+    DispenseError, DynamicPlugin, PluginHost,
 };
 
 /// Why a builder setting was refused.
@@ -37,6 +37,7 @@ pub enum BuildError {
 pub(crate) struct Registered {
     pub(crate) spec: InterfaceSpec,
     pub(crate) probe: fn(&PluginHost, &str) -> Result<(), DispenseError>,
+    pub(crate) dynamic: fn(&PluginHost, &str) -> Result<DynamicPlugin, DispenseError>,
 }
 
 /// A host's fixed configuration.
@@ -121,6 +122,7 @@ impl PluginHostBuilder {
         self.interfaces.push(Registered {
             spec: InterfaceSpec::of::<I>(),
             probe: |host, name| host.dispense::<I>(name).map(drop),
+            dynamic: crate::dynamic::dispense::<I>,
         });
         self
     }
@@ -237,6 +239,17 @@ impl PluginHostBuilder {
     pub fn plugins_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.plugins_dir = Some(dir.into());
         self
+    }
+
+    /// The folder set with [`plugins_dir`](Self::plugins_dir), if any.
+    pub fn configured_plugins_dir(&self) -> Option<&std::path::Path> {
+        self.plugins_dir.as_deref()
+    }
+
+    /// The host name set with [`host_info`](Self::host_info) (or the
+    /// default).
+    pub fn configured_host_name(&self) -> &str {
+        &self.host_name
     }
 
     /// Builds the host; nothing is loaded yet.

@@ -6,12 +6,12 @@
 use std::{ffi::OsStr, fmt, path::Path};
 
 /// `text` with control characters and non-UTF-8 bytes escaped.
-pub(crate) fn shown<T: AsRef<OsStr> + ?Sized>(text: &T) -> Shown<'_> {
+pub fn shown<T: AsRef<OsStr> + ?Sized>(text: &T) -> Shown<'_> {
     Shown(text.as_ref())
 }
 
-/// See [`shown`].
-pub(crate) struct Shown<'a>(&'a OsStr);
+/// Text shown safely (see [`shown`]).
+pub struct Shown<'a>(&'a OsStr);
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -35,7 +35,7 @@ impl fmt::Display for Shown<'_> {
 }
 
 /// A path, shown with [`shown`].
-pub(crate) fn path(path: &Path) -> Shown<'_> {
+pub fn path(path: &Path) -> Shown<'_> {
     Shown(path.as_os_str())
 }
 

@@ -414,6 +414,26 @@ pub enum DispenseError {
         /// What differs: the first mismatch, and the full checker report.
         report: Box<LayoutReport>,
     },
+    /// The plugin's interface is not one the host registered, so it cannot
+    /// be dispensed without its type.
+    #[error("plugin `{plugin}` implements {interface}, which this host does not register (it registers: {})", names_or_none(registered))]
+    Unregistered {
+        /// The plugin's name.
+        plugin: String,
+        /// Its interface.
+        interface: String,
+        /// The interfaces the host registers.
+        registered: Vec<String>,
+    },
+    /// The interface was written by hand, without `#[interface]`: it has no
+    /// method table to call through by name.
+    #[error("plugin `{plugin}` implements {interface}, which was not declared with #[interface]: its methods cannot be called by name")]
+    NotCallable {
+        /// The plugin's name.
+        plugin: String,
+        /// Its interface.
+        interface: &'static str,
+    },
     /// The host was closed.
     #[error("cannot dispense `{plugin}`: the host was closed; dispense before `close()`, or build a new host")]
     Closed {
@@ -446,6 +466,8 @@ impl DispenseError {
             Self::LayoutMismatch { .. } => "LayoutMismatch",
             Self::FactoryFailed { .. } => "FactoryFailed",
             Self::Closed { .. } => "Closed",
+            Self::Unregistered { .. } => "Unregistered",
+            Self::NotCallable { .. } => "NotCallable",
         }
     }
 

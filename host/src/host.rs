@@ -23,7 +23,8 @@ use crate::{
     services,
     vet::{self, Inspection},
     watch::Refused,
-    DispenseError, FileOutcome, LoadError, LoadErrorKind, LoadReport, Plugin, PluginHostBuilder,
+    DispenseError, DynamicPlugin, FileOutcome, LoadError, LoadErrorKind, LoadReport, Plugin,
+    PluginHostBuilder,
 };
 
 /// Loads plugin libraries and dispenses their plugins.
@@ -427,6 +428,45 @@ impl PluginHost {
         };
         let checked = dispense::checked::<I>(slot).map_err(|e| with_candidates(e, &snapshot))?;
         dispense::create(&checked)
+    }
+
+    /// Dispenses the plugin called `name` for calls by name, with JSON
+    /// arguments and results ([`DynamicPlugin`]), through the interface the
+    /// host registered for it — what a command line uses.
+    ///
+    /// # Errors
+    ///
+    /// As [`dispense`](Self::dispense), and
+    /// [`DispenseError::Unregistered`] when the host does not register the
+    /// plugin's interface, [`DispenseError::NotCallable`] when that
+    /// interface was not declared with `#[interface]`.
+    pub fn dispense_dynamic(&self, name: &str) -> Result<DynamicPlugin, DispenseError> {
+        let snapshot = self.registry.load();
+        let Some(slot) = snapshot.by_name.get(name) else {
+            return Err(DispenseError::UnknownPlugin {
+                name: name.to_owned(),
+                available: snapshot.names(),
+            });
+        };
+        let interface = slot.entry.interface();
+        match self
+            .config
+            .interfaces
+            .iter()
+            .find(|r| r.spec.name == interface)
+        {
+            Some(registered) => (registered.dynamic)(self, name),
+            None => Err(DispenseError::Unregistered {
+                plugin: name.to_owned(),
+                interface: interface.to_owned(),
+                registered: self
+                    .config
+                    .specs
+                    .iter()
+                    .map(|s| s.name.to_owned())
+                    .collect(),
+            }),
+        }
     }
 
     /// Whether code of the library that provides `name` has panicked (a

@@ -65,7 +65,8 @@ mod builder;
 mod check;
 mod discover;
 mod dispense;
-mod display;
+pub mod display;
+mod dynamic;
 mod error;
 mod handshake;
 mod host;
@@ -83,6 +84,7 @@ pub mod watch;
 
 pub use builder::{BuildError, PluginHostBuilder};
 pub use discover::LIBRARY_EXTENSION;
+pub use dynamic::{DynamicCallError, DynamicPlugin};
 pub use error::{DispenseError, LayoutReport, LoadError, LoadErrorKind};
 pub use host::PluginHost;
 pub use plugboard_interface::{MissingMethod, PluginMeta};

@@ -50,6 +50,10 @@ impl<I: ?Sized + PluginInterface> Plugin<I> {
         this.meta
     }
 
+    pub(crate) fn meta_static(&self) -> &'static PluginMeta {
+        self.meta
+    }
+
     /// The plugin's name.
     pub fn name(this: &Self) -> &str {
         &this.meta.name

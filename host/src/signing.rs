@@ -76,3 +76,57 @@ pub fn sign_file(secret_key_hex: &str, library: &Path) -> io::Result<PathBuf> {
     fs::write(&sig_path, format!("{}\n", hex(&signature.to_bytes())))?;
     Ok(sig_path)
 }
+
+/// Why a signature does not verify.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The public key is not 64 hex digits of an ed25519 key.
+    #[error("not a public key (64 hex digits)")]
+    BadKey,
+    /// The file or its signature could not be read.
+    #[error("cannot read {}: {cause}", crate::display::path(path))]
+    Unreadable {
+        /// The file that could not be read.
+        path: PathBuf,
+        /// The operating system's error.
+        cause: io::Error,
+    },
+    /// The signature file does not hold a signature.
+    #[error("the .sig file does not hold an ed25519 signature in hex")]
+    Malformed,
+    /// The signature does not match the file and the key.
+    #[error("the signature does not verify: the file or its signature was changed, or it was signed with another key")]
+    Mismatch,
+}
+
+/// Checks the detached signature `<library>.sig` of `library` against the
+/// hex public key.
+///
+/// # Errors
+///
+/// [`VerifyError`]: a malformed key or signature, an unreadable file, or a
+/// signature that does not verify.
+pub fn verify_file(public_key_hex: &str, library: &Path) -> Result<(), VerifyError> {
+    let key: [u8; 32] = unhex(public_key_hex.trim())
+        .and_then(|v| v.try_into().ok())
+        .ok_or(VerifyError::BadKey)?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| VerifyError::BadKey)?;
+    let read = |path: &Path| {
+        fs::read(path).map_err(|cause| VerifyError::Unreadable {
+            path: path.to_owned(),
+            cause,
+        })
+    };
+    let bytes = read(library)?;
+    let sig_path = signature_path(library);
+    let text = read(&sig_path)?;
+    let raw = std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| unhex(t.trim()))
+        .ok_or(VerifyError::Malformed)?;
+    let signature =
+        ed25519_dalek::Signature::from_slice(&raw).map_err(|_| VerifyError::Malformed)?;
+    key.verify_strict(&bytes, &signature)
+        .map_err(|_| VerifyError::Mismatch)
+}

@@ -757,3 +757,14 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
         };
     })
 }
+
+/// The trait with its `#[since]` attributes removed (what is emitted beside
+/// an error).
+pub(crate) fn without_since(mut item: ItemTrait) -> ItemTrait {
+    for trait_item in &mut item.items {
+        if let TraitItem::Fn(f) = trait_item {
+            f.attrs.retain(|a| !a.path().is_ident("since"));
+        }
+    }
+    item
+}

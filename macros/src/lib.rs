@@ -17,8 +17,14 @@ mod types;
 pub fn interface(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(args as interface::Args);
     let item = syn::parse_macro_input!(item as syn::ItemTrait);
-    interface::expand(args, item)
-        .unwrap_or_else(syn::Error::into_compile_error)
+    interface::expand(args, item.clone())
+        .unwrap_or_else(|error| {
+            // The trait itself still compiles, so the mistake is the only
+            // error the user sees.
+            let mut tokens = error.into_compile_error();
+            quote::ToTokens::to_tokens(&interface::without_since(item), &mut tokens);
+            tokens
+        })
         .into()
 }
 
