@@ -120,6 +120,22 @@ pub(crate) struct FolderArgs {
     pub(crate) plugins: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) security: SecurityArgs,
+    #[command(flatten)]
+    pub(crate) isolation: IsolationArgs,
+}
+
+/// Which plugins run in processes of their own.
+#[derive(Args, Default, Clone)]
+pub(crate) struct IsolationArgs {
+    /// Run this plugin (with the rest of its file) in a process of its own,
+    /// so that a crash or a hang is an error instead of the end of this
+    /// program; `all` for every plugin. Repeat for several.
+    #[arg(long, value_name = "NAME|all")]
+    pub(crate) isolate: Vec<String>,
+    /// Stop an isolated plugin whose call takes longer than this many
+    /// seconds [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) call_timeout: Option<f64>,
 }
 
 /// A plugins folder, and the output format (text by default).

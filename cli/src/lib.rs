@@ -73,7 +73,17 @@ pub(crate) struct Context {
 /// refused or a call failed, 2 a usage error. The command-line options add
 /// to the builder's settings (`--plugins`, `--trusted-key`, `--checksums`,
 /// `--no-strict-permissions`).
+///
+/// Started by a host as the runner of an isolated plugin (`--isolate`), the
+/// program serves that plugin instead, with `builder`'s configuration, and
+/// exits: an application whose `main` is this call needs nothing more for
+/// isolation.
 pub fn run(builder: PluginHostBuilder) -> ExitCode {
+    if plugboard_host::isolation::is_runner() {
+        // Serves the plugin and exits; it returns only when started by hand.
+        drop(builder.build());
+        return ExitCode::from(2);
+    }
     run_with_args(builder, std::env::args_os())
 }
 

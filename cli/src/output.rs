@@ -71,6 +71,7 @@ pub(crate) fn library_json(host: &PluginHost, lib: &LibraryInfo) -> Value {
         "status": "loaded",
         "library": { "name": lib.name, "version": lib.version, "description": lib.description },
         "generation": lib.generation,
+        "isolated": lib.isolated,
         "protocol": lib.protocol,
         "offered_protocols": lib.offered_protocols,
         "plugins": lib.entries.iter().map(|e| {

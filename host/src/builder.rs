@@ -11,6 +11,7 @@ use plugboard_interface::{Exports, HandshakeConfig, PanicPolicy, PluginInterface
 
 use crate::{
     check::InterfaceSpec,
+    isolation::{Isolate, RestartPolicy, Settings},
     services::{ServiceSpec, Shared},
     vet::{self, ChecksumsError, VetPolicy},
     DispenseError, DynamicPlugin, PluginHost,
@@ -52,6 +53,7 @@ pub(crate) struct Config {
     pub(crate) max_generations: usize,
     pub(crate) debounce: Duration,
     pub(crate) shared: Arc<Shared>,
+    pub(crate) isolation: Settings,
 }
 
 /// Configures a [`PluginHost`].
@@ -68,6 +70,7 @@ pub struct PluginHostBuilder {
     vet_policy: VetPolicy,
     max_generations: usize,
     debounce: Duration,
+    isolation: Settings,
 }
 
 impl Default for PluginHostBuilder {
@@ -87,6 +90,7 @@ impl Default for PluginHostBuilder {
             vet_policy: VetPolicy::default(),
             max_generations: 8,
             debounce: Duration::from_millis(250),
+            isolation: Settings::default(),
         }
     }
 }
@@ -252,10 +256,58 @@ impl PluginHostBuilder {
         &self.host_name
     }
 
+    /// Runs plugins in processes of their own: every plugin
+    /// ([`Isolate::All`], or `"all"`), the file providing a plugin name
+    /// (`Isolate::Plugin`, or the name as text), or a file
+    /// (`Isolate::File`, or a path). Call it once per rule. An isolated
+    /// plugin's crash, abort, `exit` or hang is an error value instead of
+    /// the end of the host; each call costs a round trip between processes.
+    /// See [`isolation`](crate::isolation) for what it protects against,
+    /// what it costs, and how the runner is started.
+    pub fn isolate(mut self, which: impl Into<Isolate>) -> Self {
+        self.isolation.rules.push(which.into());
+        self
+    }
+
+    /// How long a call to an isolated plugin (and its load) may take before
+    /// its process is stopped and the call returns a `TimedOut` error
+    /// (default: 30 s). `None`: no limit.
+    pub fn call_timeout(mut self, limit: impl Into<Option<Duration>>) -> Self {
+        self.isolation.call_timeout = limit.into();
+        self
+    }
+
+    /// What happens after an isolated plugin's process crashed or was
+    /// stopped (default: [`RestartPolicy::Never`]).
+    pub fn restart_policy(mut self, policy: RestartPolicy) -> Self {
+        self.isolation.restart = policy;
+        self
+    }
+
+    /// The most address space an isolated plugin's process may use, in
+    /// bytes (`RLIMIT_AS`; default: no limit). A plugin that allocates past
+    /// it is stopped and its calls report `Crashed`.
+    pub fn isolated_memory_limit(mut self, bytes: u64) -> Self {
+        self.isolation.memory_limit = Some(bytes);
+        self
+    }
+
+    /// The program that runs isolated plugins (default: this program,
+    /// started again). It must build a host with the same interfaces and
+    /// services: see [`isolation`](crate::isolation).
+    pub fn isolation_runner(mut self, program: impl Into<PathBuf>) -> Self {
+        self.isolation.runner = Some(program.into());
+        self
+    }
+
     /// Builds the host; nothing is loaded yet.
+    ///
+    /// In a process a host started as the runner of an isolated plugin
+    /// ([`isolation::is_runner`](crate::isolation::is_runner)), it does not
+    /// return: it serves that plugin, with this configuration, and exits.
     pub fn build(self) -> PluginHost {
         let specs = self.interfaces.iter().map(|r| r.spec).collect();
-        PluginHost::from_config(Config {
+        let config = Config {
             handshake: self.handshake,
             protocols: self.protocols,
             plugins_dir: self.plugins_dir,
@@ -271,6 +323,12 @@ impl PluginHostBuilder {
                 services: self.services,
                 forwarded: AtomicU64::new(0),
             }),
-        })
+            isolation: self.isolation,
+        };
+        #[cfg(unix)]
+        if crate::isolation::is_runner() {
+            crate::isolation::child::serve(config);
+        }
+        PluginHost::from_config(config)
     }
 }

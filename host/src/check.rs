@@ -182,9 +182,13 @@ pub(crate) fn majors(
     Ok(())
 }
 
+/// One entry checked against the interfaces the host registered: the spec
+/// it passed and the methods it lacks (`None`: not a registered interface).
+pub(crate) type Passed = Option<(InterfaceSpec, Vec<MissingMethod>)>;
+
 /// A loaded library's entries checked against the interfaces the host
-/// registered: per entry, the spec it passed and the methods it lacks.
-pub(crate) type Registered = Vec<Option<(InterfaceSpec, Vec<MissingMethod>)>>;
+/// registered.
+pub(crate) type Registered = Vec<Passed>;
 
 /// Runs [`entry`] for every entry whose interface the host registered.
 pub(crate) fn registered(
@@ -204,4 +208,32 @@ pub(crate) fn registered(
                 .map_err(|e| LoadError::new(path, LoadErrorKind::IncompatibleInterface(e)))
         })
         .collect()
+}
+
+/// Checks, from its metadata, that a library can run in a process of its
+/// own: the interfaces the host registers for its plugins must be
+/// `#[interface]` traits (a hand-written one has no calls that travel).
+pub(crate) fn isolable(
+    path: &Path,
+    metadata: &Metadata,
+    protocol: u32,
+    specs: &[InterfaceSpec],
+) -> Result<(), LoadError> {
+    for plugin in metadata.plugins.iter().filter(|p| p.protocol == protocol) {
+        let hand_written = specs
+            .iter()
+            .any(|s| s.name == plugin.interface && s.methods.is_none());
+        if hand_written {
+            return Err(LoadError::new(
+                path,
+                LoadErrorKind::Isolation {
+                    reason: format!(
+                        "plugin `{}` implements {}, which was written by hand (without #[interface]), so its calls cannot travel to another process",
+                        plugin.name, plugin.interface
+                    ),
+                },
+            ));
+        }
+    }
+    Ok(())
 }

@@ -8,17 +8,23 @@ use std::{
     any::TypeId,
     marker::PhantomData,
     mem::MaybeUninit,
+    path::Path,
     sync::{Mutex, OnceLock},
 };
 
 use abi_stable::std_types::RResult;
 use plugboard_interface::{MissingMethod, PluginInterface, PluginMeta};
 
+#[cfg(unix)]
+use plugboard_interface::Remote;
+
 use crate::{
     check::{self, Candidate, InterfaceSpec},
-    registry::Slot,
+    registry::{EntryInfo, Slot},
     DispenseError, Plugin,
 };
+#[cfg(unix)]
+use crate::{isolation::parent::RemoteObject, registry::Runtime};
 
 /// A passed check, for the interface type `type_id`.
 #[derive(Clone, Copy)]
@@ -59,17 +65,24 @@ impl CheckCache {
         }
     }
 
-    /// A cache holding the check an entry passed at load time against
+    /// A cache holding the check plugin `entry` passed at load time against
     /// `spec` (for an interface the host registered).
     pub(crate) fn passed_at_load(
         spec: &InterfaceSpec,
-        candidate: &Candidate<'_>,
+        entry: &EntryInfo,
+        path: &Path,
         missing_methods: Vec<MissingMethod>,
     ) -> Self {
         let cache = Self::default();
         cache.insert(Passed {
             type_id: spec.type_id,
-            meta: meta(spec, candidate, missing_methods),
+            meta: meta(
+                spec,
+                &entry.name,
+                &entry.interface_version,
+                path,
+                missing_methods,
+            ),
         });
         cache
     }
@@ -79,14 +92,16 @@ impl CheckCache {
 /// process (each plugin and interface type once, like the library itself).
 fn meta(
     spec: &InterfaceSpec,
-    candidate: &Candidate<'_>,
+    name: &str,
+    built_against: &str,
+    path: &Path,
     missing_methods: Vec<MissingMethod>,
 ) -> &'static PluginMeta {
     Box::leak(Box::new(PluginMeta {
-        name: candidate.entry.name().to_owned(),
-        path: candidate.path.to_owned(),
+        name: name.to_owned(),
+        path: path.to_owned(),
         interface: spec.name.to_owned(),
-        built_against: candidate.entry.interface_version().to_owned(),
+        built_against: built_against.to_owned(),
         host_version: spec.version.to_owned(),
         missing_methods,
     }))
@@ -108,12 +123,19 @@ pub(crate) fn checked<I: ?Sized + PluginInterface>(
         Some(meta) => meta,
         None => {
             let spec = InterfaceSpec::of::<I>();
-            let candidate = Candidate {
-                entry: &slot.entry,
-                path: &slot.library.info.path,
+            let path = &slot.library.info.path;
+            let Some(entry) = &slot.entry else {
+                return Err(unchecked_isolated(&spec, slot));
             };
+            let candidate = Candidate { entry, path };
             let missing = check::entry(&spec, &candidate)?;
-            let meta = meta(&spec, &candidate, missing);
+            let meta = meta(
+                &spec,
+                entry.name(),
+                entry.interface_version(),
+                path,
+                missing,
+            );
             slot.checks.insert(Passed {
                 type_id: spec.type_id,
                 meta,
@@ -128,11 +150,35 @@ pub(crate) fn checked<I: ?Sized + PluginInterface>(
     })
 }
 
-/// Calls the checked entry's factory and wraps the object for `I`.
+/// Why an isolated plugin cannot be dispensed as `spec`: its runner
+/// checked it only against the interfaces the host registered.
+#[cold]
+fn unchecked_isolated(spec: &InterfaceSpec, slot: &Slot) -> DispenseError {
+    let info = &slot.info.entry;
+    if info.interface != spec.name {
+        return DispenseError::WrongInterface {
+            plugin: info.name.clone(),
+            path: slot.library.info.path.clone(),
+            expected: spec.name,
+            found: info.interface.clone(),
+            implementing: Vec::new(),
+        };
+    }
+    DispenseError::Unregistered {
+        plugin: info.name.clone(),
+        interface: info.interface.clone(),
+        registered: Vec::new(),
+    }
+}
+
+/// Calls the checked entry's factory (or, for an isolated plugin, has its
+/// runner make the object) and wraps the object for `I`.
 pub(crate) fn create<I: ?Sized + PluginInterface>(
     checked: &Checked<'_, I>,
 ) -> Result<Plugin<I>, DispenseError> {
-    let entry = &checked.slot.entry;
+    let Some(entry) = &checked.slot.entry else {
+        return create_isolated(checked);
+    };
     let mut object = MaybeUninit::<I::Object>::uninit();
     // SAFETY: `checked` proves the entry's layout (and, for `#[interface]`
     // traits, every method) matches `I::Object`, so its factory writes a
@@ -147,7 +193,7 @@ pub(crate) fn create<I: ?Sized + PluginInterface>(
             Ok(Plugin::new(
                 I::wrap(object, checked.meta),
                 checked.meta,
-                checked.slot.library.root.poisoned(),
+                &checked.slot.library,
             ))
         }
         RResult::RErr(error) => Err(DispenseError::FactoryFailed {
@@ -156,4 +202,51 @@ pub(crate) fn create<I: ?Sized + PluginInterface>(
             error,
         }),
     }
+}
+
+/// Has an isolated plugin's runner make the object, and wraps the remote
+/// object for `I`.
+#[cfg(unix)]
+fn create_isolated<I: ?Sized + PluginInterface>(
+    checked: &Checked<'_, I>,
+) -> Result<Plugin<I>, DispenseError> {
+    let library = &checked.slot.library;
+    let plugin = || checked.meta.name.clone();
+    let (Runtime::Isolated(child), Some(methods)) = (&library.runtime, I::METHODS) else {
+        return Err(DispenseError::NotCallable {
+            plugin: plugin(),
+            interface: I::NAME,
+        });
+    };
+    let link = RemoteObject::create(
+        child,
+        &checked.meta.name,
+        methods,
+        &checked.meta.missing_methods,
+    )?;
+    let Some(object) = I::remote(Remote::new(link)) else {
+        return Err(DispenseError::NotCallable {
+            plugin: plugin(),
+            interface: I::NAME,
+        });
+    };
+    // SAFETY: `I::remote` makes the object with `I`'s own vtable for
+    // remote objects, built from `I`'s own method table by `#[interface]`:
+    // it matches `I` by construction.
+    let object = unsafe { plugboard_interface::Checked::<I>::new(object) };
+    Ok(Plugin::new(
+        I::wrap(object, checked.meta),
+        checked.meta,
+        library,
+    ))
+}
+
+#[cfg(not(unix))]
+fn create_isolated<I: ?Sized + PluginInterface>(
+    checked: &Checked<'_, I>,
+) -> Result<Plugin<I>, DispenseError> {
+    Err(DispenseError::NotCallable {
+        plugin: checked.meta.name.clone(),
+        interface: I::NAME,
+    })
 }

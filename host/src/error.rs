@@ -282,6 +282,20 @@ pub enum LoadErrorKind {
         /// What failed.
         reason: String,
     },
+    /// The plugin runs in its own process, which crashed (a signal, an
+    /// abort, `exit`) while it loaded the library.
+    #[error("crashed while loading: {reason}")]
+    Crashed {
+        /// How the process ended, and its last output.
+        reason: String,
+    },
+    /// The plugin runs in its own process, which did not finish loading the
+    /// library within the host's call timeout; it was stopped.
+    #[error("timed out while loading: {reason}")]
+    TimedOut {
+        /// What it did not finish.
+        reason: String,
+    },
 }
 
 impl LoadErrorKind {
@@ -318,6 +332,8 @@ impl LoadErrorKind {
             Self::TooManyGenerations { .. } => "TooManyGenerations",
             Self::InitFailed { .. } => "InitFailed",
             Self::Isolation { .. } => "Isolation",
+            Self::Crashed { .. } => "Crashed",
+            Self::TimedOut { .. } => "TimedOut",
         }
     }
 
@@ -353,6 +369,8 @@ impl LoadErrorKind {
             Self::TooManyGenerations { .. } => "The previous generation keeps serving; restart the host to reclaim the memory.",
             Self::InitFailed { .. } => "Report this to the plugin's author.",
             Self::Isolation { .. } => "Check that the host can start its plugin runner, or load the plugin in-process.",
+            Self::Crashed { .. } => "The library crashes while it loads; report this to the plugin's author (it would have ended the host in-process).",
+            Self::TimedOut { .. } => "The library does not finish loading; report this to the plugin's author, or raise the host's call timeout.",
         };
         text.to_owned()
     }

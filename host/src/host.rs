@@ -11,15 +11,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use plugboard_interface::{HandshakeConfig, HostContext, PluginError, PluginInterface};
+use plugboard_interface::{
+    metadata::Metadata, HandshakeConfig, HostContext, PluginEntry, PluginError, PluginInterface,
+};
 
 use crate::{
     builder::Config,
-    check::{self, Candidate},
-    discover,
+    check, discover,
     dispense::{self, CheckCache},
     handshake, load, private_copy,
-    registry::{EntryInfo, Library, LibraryInfo, LoadTimings, PluginInfo, Registry, Snapshot},
+    registry::{
+        EntryInfo, Library, LibraryInfo, LoadTimings, PluginInfo, Registry, Runtime, Snapshot,
+    },
     services,
     vet::{self, Inspection},
     watch::Refused,
@@ -61,6 +64,17 @@ pub struct PluginHost {
     /// Numbers libraries in load order (for shutdown in reverse order).
     sequence: AtomicU64,
     closed: AtomicBool,
+}
+
+/// What steps 4–6 found, in the host or in a runner.
+struct Loaded {
+    name: String,
+    version: String,
+    description: String,
+    /// Per plugin: what the host shows, the entry (in the host's memory, for
+    /// an in-process library) and the registered interface it passed.
+    entries: Vec<(EntryInfo, Option<PluginEntry>, check::Passed)>,
+    runtime: Runtime,
 }
 
 /// Times the steps of one load.
@@ -251,20 +265,76 @@ impl PluginHost {
             .map_err(|cause| LoadError::new(path, LoadErrorKind::PrivateCopy { cause }))?;
         timings.copy = clock.lap();
 
-        // 4. Load: `dlopen` (the library's constructors run) and the root
-        // module's layout.
+        // 4–6 in the host, or in a runner process of its own.
+        let loaded = if config.isolation.applies(path, metadata, protocol) {
+            self.load_isolated(path, copy, metadata, protocol, &mut timings)?
+        } else {
+            self.load_in_process(path, copy, metadata, protocol, &mut timings, &mut clock)?
+        };
+
+        // 7. Register its plugins.
+        let info = LibraryInfo {
+            path: path.to_owned(),
+            name: loaded.name,
+            version: loaded.version,
+            description: loaded.description,
+            protocol,
+            offered_protocols: metadata.protocols.clone(),
+            entries: loaded
+                .entries
+                .iter()
+                .map(|(info, ..)| info.clone())
+                .collect(),
+            generation: replacing.map_or(1, |old| old.info.generation + 1),
+            timings,
+            isolated: !loaded.runtime.is_mapped(),
+        };
+        let caches = loaded
+            .entries
+            .into_iter()
+            .map(|(entry, in_host, passed)| {
+                let cache = match passed {
+                    Some((spec, missing)) => {
+                        CheckCache::passed_at_load(&spec, &entry, path, missing)
+                    }
+                    None => CheckCache::default(),
+                };
+                (in_host, cache)
+            })
+            .collect();
+        let library = Arc::new(Library {
+            info: info.clone(),
+            runtime: loaded.runtime,
+            stamp: vetted.stamp,
+            sequence: self.sequence.fetch_add(1, Ordering::Relaxed),
+        });
+        self.registry
+            .publish(snapshot.with(library, caches, replacing));
+        Ok(info)
+    }
+
+    /// Steps 4–6 in the host: `dlopen` (the library's constructors run) and
+    /// the root module's layout; the library says what its metadata said
+    /// and the registered interfaces match; its own init.
+    fn load_in_process(
+        &self,
+        path: &Path,
+        copy: private_copy::PrivateCopy,
+        metadata: &Metadata,
+        protocol: u32,
+        timings: &mut LoadTimings,
+        clock: &mut Clock,
+    ) -> Result<Loaded, LoadError> {
+        let config = &self.config;
         log::debug!("loading {} from its private copy", path.display());
         let opened = load::open(path, copy)?;
         timings.dlopen = opened.dlopen;
         timings.layout = clock.lap() - opened.dlopen;
 
-        // 5. The loaded library says what its metadata said; the
-        // interfaces the host registered match.
         let entries = handshake::confirm(path, &opened.root, metadata, protocol)?;
         let registered = check::registered(path, entries, &config.specs)?;
         timings.interfaces = clock.lap();
 
-        // 6. Every check passed: the library's own init runs.
         let meta = opened.root.metadata();
         load::init(
             path,
@@ -277,49 +347,98 @@ impl PluginHost {
         )?;
         timings.init = clock.lap();
 
-        // 7. Register its plugins.
-        let info = LibraryInfo {
-            path: path.to_owned(),
+        Ok(Loaded {
             name: meta.name.to_string(),
             version: meta.version.to_string(),
             description: meta.description.to_string(),
-            protocol,
-            offered_protocols: metadata.protocols.clone(),
             entries: entries
                 .iter()
-                .zip(&registered)
-                .map(|(e, r)| EntryInfo {
-                    name: e.name().to_owned(),
-                    interface: e.interface().to_owned(),
-                    interface_version: e.interface_version().to_owned(),
-                    missing_methods: r.as_ref().map(|(_, m)| m.clone()).unwrap_or_default(),
+                .zip(registered)
+                .map(|(e, passed)| {
+                    let info = EntryInfo {
+                        name: e.name().to_owned(),
+                        interface: e.interface().to_owned(),
+                        interface_version: e.interface_version().to_owned(),
+                        missing_methods: passed
+                            .as_ref()
+                            .map(|(_, m)| m.clone())
+                            .unwrap_or_default(),
+                    };
+                    (info, Some(*e), passed)
                 })
                 .collect(),
-            generation: replacing.map_or(1, |old| old.info.generation + 1),
-            timings,
-        };
-        let caches = entries
+            runtime: Runtime::InProcess(opened.root),
+        })
+    }
+
+    /// Steps 4–6 in a runner process: the same steps, reported back.
+    #[cfg(unix)]
+    fn load_isolated(
+        &self,
+        path: &Path,
+        copy: private_copy::PrivateCopy,
+        metadata: &Metadata,
+        protocol: u32,
+        timings: &mut LoadTimings,
+    ) -> Result<Loaded, LoadError> {
+        let config = &self.config;
+        check::isolable(path, metadata, protocol, &config.specs)?;
+        log::debug!("loading {} in a process of its own", path.display());
+        let started = Instant::now();
+        let (child, loaded) =
+            crate::isolation::parent::Child::start(path, copy, metadata, protocol, config)?;
+        let [dlopen, layout, interfaces, init] = loaded.micros.map(Duration::from_micros);
+        timings.dlopen = dlopen;
+        timings.layout = layout;
+        timings.interfaces = interfaces;
+        timings.init = init;
+        timings.isolation = started
+            .elapsed()
+            .saturating_sub(dlopen + layout + interfaces + init);
+        let entries = loaded
+            .entries
             .iter()
-            .zip(registered)
-            .map(|(entry, passed)| {
-                let cache = match passed {
-                    Some((spec, missing)) => {
-                        CheckCache::passed_at_load(&spec, &Candidate { entry, path }, missing)
-                    }
-                    None => CheckCache::default(),
+            .map(|e| {
+                let passed = e.registered.as_ref().and_then(|_| {
+                    config
+                        .specs
+                        .iter()
+                        .find(|s| s.name == e.interface)
+                        .map(|spec| (*spec, e.missing_methods()))
+                });
+                let info = EntryInfo {
+                    name: e.name.clone(),
+                    interface: e.interface.clone(),
+                    interface_version: e.interface_version.clone(),
+                    missing_methods: e.missing_methods(),
                 };
-                (*entry, cache)
+                (info, None, passed)
             })
             .collect();
-        let library = Arc::new(Library {
-            info: info.clone(),
-            root: opened.root,
-            stamp: vetted.stamp,
-            sequence: self.sequence.fetch_add(1, Ordering::Relaxed),
-        });
-        self.registry
-            .publish(snapshot.with(library, caches, replacing));
-        Ok(info)
+        Ok(Loaded {
+            name: loaded.name,
+            version: loaded.version,
+            description: loaded.description,
+            entries,
+            runtime: Runtime::Isolated(child),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn load_isolated(
+        &self,
+        path: &Path,
+        _copy: private_copy::PrivateCopy,
+        _metadata: &Metadata,
+        _protocol: u32,
+        _timings: &mut LoadTimings,
+    ) -> Result<Loaded, LoadError> {
+        Err(LoadError::new(
+            path,
+            LoadErrorKind::Isolation {
+                reason: "isolated plugins need Unix (Linux or macOS)".to_owned(),
+            },
+        ))
     }
 
     /// Stops dispensing the library loaded from `path` (the writer's lock is
@@ -448,7 +567,7 @@ impl PluginHost {
                 available: snapshot.names(),
             });
         };
-        let interface = slot.entry.interface();
+        let interface = slot.info.entry.interface.as_str();
         match self
             .config
             .interfaces
@@ -469,12 +588,33 @@ impl PluginHost {
         }
     }
 
+    /// The id of the process the plugin called `name` runs in, if it is
+    /// isolated (see [`PluginHostBuilder::isolate`]) and its process runs;
+    /// `None` for a plugin in the host's own process.
+    pub fn process_id(&self, name: &str) -> Option<u32> {
+        let snapshot = self.registry.load();
+        match &snapshot.by_name.get(name)?.library.runtime {
+            Runtime::InProcess(_) => None,
+            #[cfg(unix)]
+            Runtime::Isolated(child) => child.process_id(),
+        }
+    }
+
+    /// Whether the plugin called `name` runs in a process of its own.
+    pub fn is_isolated(&self, name: &str) -> bool {
+        let snapshot = self.registry.load();
+        snapshot
+            .by_name
+            .get(name)
+            .is_some_and(|slot| !slot.library.runtime.is_mapped())
+    }
+
     /// Whether code of the library that provides `name` has panicked (a
     /// panic caught inside the library marks the whole library).
     pub fn is_poisoned(&self, name: &str) -> Option<bool> {
         let snapshot = self.registry.load();
         let slot = snapshot.by_name.get(name)?;
-        Some((slot.library.root.poisoned())())
+        Some(slot.library.runtime.poisoned())
     }
 
     /// Sets the host's maximum log level (`log::set_max_level`) and applies
@@ -484,7 +624,7 @@ impl PluginHost {
     pub fn set_max_log_level(&self, level: log::LevelFilter) {
         log::set_max_level(level);
         for library in self.registry.load().all() {
-            (library.root.set_max_log_level())(level as u8);
+            library.runtime.set_max_log_level(level as u8);
         }
     }
 
@@ -512,7 +652,7 @@ impl PluginHost {
         libraries
             .into_iter()
             .map(|library| {
-                let result = (library.root.shutdown())().into_result();
+                let result = library.runtime.shutdown();
                 if let Err(e) = &result {
                     log::warn!("{}: shutdown failed: {e}", library.info.path.display());
                 }
@@ -568,7 +708,7 @@ fn with_candidates(error: DispenseError, snapshot: &Snapshot) -> DispenseError {
             implementing: snapshot
                 .by_name
                 .iter()
-                .filter(|(_, s)| s.entry.interface() == expected)
+                .filter(|(_, s)| s.info.entry.interface == expected)
                 .map(|(n, _)| n.clone())
                 .collect(),
             plugin,

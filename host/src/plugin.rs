@@ -3,10 +3,13 @@
 use std::{
     fmt,
     ops::{Deref, DerefMut},
+    sync::Arc,
 };
 
 use abi_stable::std_types::RResult;
 use plugboard_interface::{PluginError, PluginErrorKind, PluginInterface, PluginMeta};
+
+use crate::registry::{Library, Runtime};
 
 /// A plugin object of interface `I`, as
 /// [`PluginHost::dispense`](crate::PluginHost::dispense) returns it.
@@ -23,26 +26,43 @@ use plugboard_interface::{PluginError, PluginErrorKind, PluginInterface, PluginM
 pub struct Plugin<I: ?Sized + PluginInterface> {
     handle: I::Handle,
     meta: &'static PluginMeta,
-    poisoned: extern "C" fn() -> bool,
+    origin: Origin,
+}
+
+/// Where the plugin runs, for [`Plugin::is_poisoned`].
+enum Origin {
+    /// In the host: the library's own flag (read without a lock; the
+    /// library is never unloaded).
+    InProcess(extern "C" fn() -> bool),
+    /// In a runner process (asked of it).
+    Isolated(Arc<Library>),
 }
 
 impl<I: ?Sized + PluginInterface> Plugin<I> {
     pub(crate) fn new(
         handle: I::Handle,
         meta: &'static PluginMeta,
-        poisoned: extern "C" fn() -> bool,
+        library: &Arc<Library>,
     ) -> Self {
+        let origin = match &library.runtime {
+            Runtime::InProcess(root) => Origin::InProcess(root.poisoned()),
+            #[cfg(unix)]
+            Runtime::Isolated(_) => Origin::Isolated(Arc::clone(library)),
+        };
         Self {
             handle,
             meta,
-            poisoned,
+            origin,
         }
     }
 
     /// Whether code of this plugin's library has panicked since it was
     /// loaded (the panic was caught and returned as an error).
     pub fn is_poisoned(this: &Self) -> bool {
-        (this.poisoned)()
+        match &this.origin {
+            Origin::InProcess(poisoned) => poisoned(),
+            Origin::Isolated(library) => library.runtime.poisoned(),
+        }
     }
 
     /// What the host knows about this plugin.

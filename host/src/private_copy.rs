@@ -26,12 +26,45 @@ pub(crate) struct PrivateCopy {
 enum Keep {
     File(File),
     Dir(tempfile::TempDir),
+    /// Someone else keeps it.
+    Borrowed,
 }
 
 impl PrivateCopy {
     /// The path to `dlopen`.
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The sealed memfd holding the copy, if it is one (what the runner of
+    /// an isolated plugin inherits).
+    #[cfg(unix)]
+    pub(crate) fn descriptor(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        match &self._keep {
+            Keep::File(file) => Some(file.as_fd()),
+            Keep::Dir(_) | Keep::Borrowed => None,
+        }
+    }
+
+    /// The copy a runner of an isolated plugin was handed by its host: the
+    /// sealed memfd it inherited as `file`.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn inherited(file: File) -> Self {
+        use std::os::fd::AsRawFd;
+        Self {
+            path: PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd())),
+            _keep: Keep::File(file),
+        }
+    }
+
+    /// The copy a runner of an isolated plugin was handed by its host: a
+    /// private file the host keeps (and removes).
+    pub(crate) fn borrowed(path: PathBuf) -> Self {
+        Self {
+            path,
+            _keep: Keep::Borrowed,
+        }
     }
 
     /// Call it once the path was given to `dlopen`. A memfd stays open for
@@ -44,6 +77,7 @@ impl PrivateCopy {
         match self._keep {
             Keep::File(file) => std::mem::forget(file),
             Keep::Dir(dir) => drop(dir),
+            Keep::Borrowed => {}
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct LibraryInfo {
     pub generation: u32,
     /// How long each step of loading took.
     pub timings: LoadTimings,
+    /// Whether it runs in a process of its own (see
+    /// [`PluginHostBuilder::isolate`](crate::PluginHostBuilder::isolate)).
+    pub isolated: bool,
 }
 
 /// How long each step of loading one library took.
@@ -61,6 +64,9 @@ pub struct LoadTimings {
     pub interfaces: std::time::Duration,
     /// The library's own init.
     pub init: std::time::Duration,
+    /// For an isolated plugin: starting its runner process and talking to
+    /// it, beyond the steps above (zero in-process).
+    pub isolation: std::time::Duration,
 }
 
 impl LoadTimings {
@@ -73,6 +79,7 @@ impl LoadTimings {
             + self.layout
             + self.interfaces
             + self.init
+            + self.isolation
     }
 }
 
@@ -85,6 +92,7 @@ impl std::ops::AddAssign for LoadTimings {
         self.layout += other.layout;
         self.interfaces += other.interfaces;
         self.init += other.init;
+        self.isolation += other.isolation;
     }
 }
 
@@ -113,11 +121,56 @@ pub struct PluginInfo {
     pub path: PathBuf,
 }
 
+/// Where a loaded library runs.
+pub(crate) enum Runtime {
+    /// In the host: its root module (shutdown hook, log level, poisoned
+    /// flag).
+    InProcess(PluginLibraryRef),
+    /// In a runner process of its own.
+    #[cfg(unix)]
+    Isolated(Arc<crate::isolation::parent::Child>),
+}
+
+impl Runtime {
+    /// Whether code of the library has panicked.
+    pub(crate) fn poisoned(&self) -> bool {
+        match self {
+            Self::InProcess(root) => (root.poisoned())(),
+            #[cfg(unix)]
+            Self::Isolated(child) => child.poisoned(),
+        }
+    }
+
+    /// Sets the library's maximum log level.
+    pub(crate) fn set_max_log_level(&self, level: u8) {
+        match self {
+            Self::InProcess(root) => (root.set_max_log_level())(level),
+            #[cfg(unix)]
+            Self::Isolated(child) => child.set_log_level(level),
+        }
+    }
+
+    /// Runs the library's shutdown hook (and ends its runner).
+    pub(crate) fn shutdown(&self) -> Result<(), plugboard_interface::PluginError> {
+        match self {
+            Self::InProcess(root) => (root.shutdown())().into_result(),
+            #[cfg(unix)]
+            Self::Isolated(child) => child.shutdown(),
+        }
+    }
+
+    /// Whether the library is mapped into the host (libraries are never
+    /// unloaded; an isolated one is not mapped at all).
+    pub(crate) fn is_mapped(&self) -> bool {
+        matches!(self, Self::InProcess(_))
+    }
+}
+
 /// A loaded library.
 pub(crate) struct Library {
     pub(crate) info: LibraryInfo,
-    /// The root module: shutdown hook, log level, poisoned flag.
-    pub(crate) root: PluginLibraryRef,
+    /// Where it runs.
+    pub(crate) runtime: Runtime,
     /// The file as it was when vetted.
     pub(crate) stamp: FileStamp,
     /// Its place in the host's load order.
@@ -128,7 +181,9 @@ pub(crate) struct Library {
 /// it has passed.
 pub(crate) struct Slot {
     pub(crate) library: Arc<Library>,
-    pub(crate) entry: PluginEntry,
+    /// The entry in the host's memory (`None` for an isolated library:
+    /// the entry lives in its runner).
+    pub(crate) entry: Option<PluginEntry>,
     pub(crate) info: PluginInfo,
     pub(crate) checks: CheckCache,
 }
@@ -150,12 +205,13 @@ impl Snapshot {
         self.live.iter().find(|l| l.info.path == path)
     }
 
-    /// How many libraries loaded from `path` are mapped (live or retired).
+    /// How many libraries loaded from `path` are mapped into the host
+    /// (live or retired; isolated ones are not).
     pub(crate) fn mapped(&self, path: &Path) -> usize {
         self.live
             .iter()
             .chain(&self.retired)
-            .filter(|l| l.info.path == path)
+            .filter(|l| l.info.path == path && l.runtime.is_mapped())
             .count()
     }
 
@@ -223,7 +279,7 @@ impl Snapshot {
     pub(crate) fn with(
         &self,
         library: Arc<Library>,
-        entries: Vec<(PluginEntry, CheckCache)>,
+        entries: Vec<(Option<PluginEntry>, CheckCache)>,
         replacing: Option<&Arc<Library>>,
     ) -> Snapshot {
         let mut next = match replacing {
@@ -249,13 +305,17 @@ impl Snapshot {
         next
     }
 
-    /// The next snapshot: `library` retired (no longer dispensed).
+    /// The next snapshot: `library` retired (no longer dispensed). A
+    /// library mapped into the host stays listed as retired; an isolated
+    /// one is let go (its runner ends when its last object is dropped).
     pub(crate) fn without(&self, library: &Arc<Library>) -> Snapshot {
         let mut next = self.clone();
         next.live.retain(|l| !Arc::ptr_eq(l, library));
         next.by_name
             .retain(|_, slot| !Arc::ptr_eq(&slot.library, library));
-        next.retired.push(Arc::clone(library));
+        if library.runtime.is_mapped() {
+            next.retired.push(Arc::clone(library));
+        }
         next
     }
 }

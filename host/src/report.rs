@@ -71,15 +71,16 @@ impl fmt::Display for FileOutcome {
 }
 
 impl fmt::Display for LibraryInfo {
-    /// `<path> (<name> <version>, protocol <n>): <plugin> (<interface> <version>), ...`
+    /// `<path> (<name> <version>, protocol <n>[, isolated]): <plugin> (<interface> <version>), ...`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ({} {}, protocol {}):",
+            "{} ({} {}, protocol {}{}):",
             shown(&self.path),
             shown(&self.name),
             shown(&self.version),
-            self.protocol
+            self.protocol,
+            if self.isolated { ", isolated" } else { "" }
         )?;
         for (i, e) in self.entries.iter().enumerate() {
             let sep = if i == 0 { " " } else { ", " };

@@ -20,7 +20,7 @@ use abi_stable::{
     StableAbi,
 };
 use plugboard_interface::{
-    Exports, HostServices, HostServicesBox, LogRecord, MethodTable, PluginError,
+    Exports, HostServices, HostServicesBox, LogRecord, MethodTable, PluginError, Remote, Served,
 };
 
 use crate::layout::{check_methods, layouts_compatible};
@@ -31,6 +31,11 @@ struct CheckedSlot(*mut c_void);
 
 /// Writes a new service object into a checked slot.
 type MakeService = dyn Fn(CheckedSlot) + Send + Sync;
+/// Writes a remote service object (a runner's, reaching the host's) into a
+/// checked slot; false for an interface whose calls cannot travel.
+type MakeRemote = dyn Fn(CheckedSlot, Remote) -> bool + Send + Sync;
+/// Makes a service object for calls as bytes (from an isolated plugin).
+type MakeServed = dyn Fn() -> Option<Served> + Send + Sync;
 
 /// One application service the host offers plugins.
 #[derive(Clone)]
@@ -40,6 +45,8 @@ pub(crate) struct ServiceSpec {
     layout: &'static TypeLayout,
     methods: Option<&'static MethodTable>,
     make: Arc<MakeService>,
+    remote: Arc<MakeRemote>,
+    served: Arc<MakeServed>,
 }
 
 impl ServiceSpec {
@@ -47,6 +54,8 @@ impl ServiceSpec {
     where
         S: ?Sized + Exports<T>,
     {
+        let make = Arc::new(make);
+        let make_served = Arc::clone(&make);
         Self {
             interface: S::NAME,
             version: S::VERSION,
@@ -59,6 +68,17 @@ impl ServiceSpec {
                 // `HostServices::service` contract, checked in `provide`).
                 unsafe { slot.0.cast::<S::Object>().write(object) };
             }),
+            remote: Arc::new(
+                |slot: CheckedSlot, remote: Remote| match S::remote(remote) {
+                    Some(object) => {
+                        // SAFETY: as for `make`.
+                        unsafe { slot.0.cast::<S::Object>().write(object) };
+                        true
+                    }
+                    None => false,
+                },
+            ),
+            served: Arc::new(move || S::serve(S::export(make_served()))),
         }
     }
 }
@@ -71,10 +91,101 @@ pub(crate) struct Shared {
     pub(crate) forwarded: AtomicU64,
 }
 
+impl Shared {
+    /// A host's shared state as the runner of one of its isolated plugins
+    /// presents it: the host's name and version, this program's services.
+    #[cfg(unix)]
+    pub(crate) fn for_runner(&self, host_name: &str, host_version: &str) -> Self {
+        Self {
+            host_name: host_name.to_owned(),
+            host_version: host_version.to_owned(),
+            services: self.services.clone(),
+            forwarded: AtomicU64::new(0),
+        }
+    }
+
+    /// The services offered, as host and runner compare them.
+    pub(crate) fn service_digests(&self) -> Vec<(String, crate::isolation::InterfaceDigest)> {
+        self.services
+            .iter()
+            .map(|(name, spec)| {
+                (
+                    name.clone(),
+                    crate::isolation::digest(spec.interface, spec.version, spec.methods),
+                )
+            })
+            .collect()
+    }
+
+    /// A new object of service `name`, for calls from an isolated plugin
+    /// (checked by its runner against the same offer).
+    #[cfg(unix)]
+    pub(crate) fn serve(&self, name: &str) -> Result<Served, PluginError> {
+        let spec = self.services.get(name).ok_or_else(|| {
+            PluginError::failed(format!("the host offers no service named `{name}`"))
+        })?;
+        catch_unwind(AssertUnwindSafe(|| (spec.served)()))
+            .map_err(|_| {
+                PluginError::failed(format!(
+                    "the host's service `{name}` panicked while being created"
+                ))
+            })?
+            .ok_or_else(|| {
+                PluginError::unsupported(format!(
+                    "the host's service `{name}` ({}) is not `Send` or was written by hand, so a plugin in another process cannot call it",
+                    spec.interface
+                ))
+            })
+    }
+
+    /// Emits one of library `library`'s log records through the host's
+    /// logger, under the target `plugin::<library>::<target>`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn emit(
+        &self,
+        library: &str,
+        level: u8,
+        target: &str,
+        message: &str,
+        module_path: Option<&str>,
+        file: Option<&str>,
+        line: Option<u32>,
+    ) {
+        let level = match level {
+            1 => log::Level::Error,
+            2 => log::Level::Warn,
+            3 => log::Level::Info,
+            4 => log::Level::Debug,
+            _ => log::Level::Trace,
+        };
+        let target = format!("plugin::{library}::{target}");
+        let logger = log::logger();
+        let metadata = log::Metadata::builder()
+            .level(level)
+            .target(&target)
+            .build();
+        self.forwarded.fetch_add(1, Ordering::Relaxed);
+        if !logger.enabled(&metadata) {
+            return;
+        }
+        logger.log(
+            &log::Record::builder()
+                .metadata(metadata)
+                .args(format_args!("{message}"))
+                .module_path(module_path)
+                .file(file)
+                .line(line)
+                .build(),
+        );
+    }
+}
+
 /// The `HostServices` object one library receives.
 struct HostServicesImpl {
     library: String,
     shared: Arc<Shared>,
+    /// In the runner of an isolated plugin: logs and services go to the host.
+    runner: bool,
 }
 
 /// Makes the services object for `library`.
@@ -83,6 +194,21 @@ pub(crate) fn for_library(library: &str, shared: &Arc<Shared>) -> HostServicesBo
         RArc::new(HostServicesImpl {
             library: library.to_owned(),
             shared: Arc::clone(shared),
+            runner: false,
+        }),
+        TD_Opaque,
+    )
+}
+
+/// Makes the services object for `library` in the runner of an isolated
+/// plugin: its logs and service calls travel to the host.
+#[cfg(unix)]
+pub(crate) fn for_runner(library: &str, shared: &Arc<Shared>) -> HostServicesBox {
+    HostServicesBox::from_ptr(
+        RArc::new(HostServicesImpl {
+            library: library.to_owned(),
+            shared: Arc::clone(shared),
+            runner: true,
         }),
         TD_Opaque,
     )
@@ -133,31 +259,19 @@ impl HostServices for HostServicesImpl {
 
 impl HostServicesImpl {
     fn emit(&self, record: &LogRecord<'_>) {
-        let level = match record.level {
-            1 => log::Level::Error,
-            2 => log::Level::Warn,
-            3 => log::Level::Info,
-            4 => log::Level::Debug,
-            _ => log::Level::Trace,
-        };
-        let target = format!("plugin::{}::{}", self.library, record.target);
-        let logger = log::logger();
-        let metadata = log::Metadata::builder()
-            .level(level)
-            .target(&target)
-            .build();
-        self.shared.forwarded.fetch_add(1, Ordering::Relaxed);
-        if !logger.enabled(&metadata) {
+        #[cfg(unix)]
+        if self.runner {
+            crate::isolation::child::forward_log(record);
             return;
         }
-        logger.log(
-            &log::Record::builder()
-                .metadata(metadata)
-                .args(format_args!("{}", record.message))
-                .module_path(record.module_path.map(|m| m.as_str()).into_option())
-                .file(record.file.map(|f| f.as_str()).into_option())
-                .line(record.line.into_option())
-                .build(),
+        self.shared.emit(
+            &self.library,
+            record.level,
+            record.target.as_str(),
+            record.message.as_str(),
+            record.module_path.map(|m| m.as_str()).into_option(),
+            record.file.map(|f| f.as_str()).into_option(),
+            record.line.into_option(),
         );
     }
 
@@ -206,7 +320,46 @@ impl HostServicesImpl {
                 ))
             }
         }
+        if self.runner {
+            return self.provide_remote(name, spec, out);
+        }
         (spec.make)(CheckedSlot(out));
         Ok(())
+    }
+
+    /// In a runner: opens the service in the host and writes a remote
+    /// object of it (the checks passed against this program's own offer,
+    /// which the host's equals).
+    #[cfg(unix)]
+    fn provide_remote(
+        &self,
+        name: &str,
+        spec: &ServiceSpec,
+        out: *mut c_void,
+    ) -> Result<(), PluginError> {
+        if spec.methods.is_none() {
+            return Err(PluginError::unsupported(format!(
+                "the host's service `{name}` implements {}, written by hand without #[interface]: a plugin in another process cannot call it",
+                spec.interface
+            )));
+        }
+        let remote = crate::isolation::child::open_service(name)?;
+        if (spec.remote)(CheckedSlot(out), remote) {
+            Ok(())
+        } else {
+            Err(PluginError::unsupported(format!(
+                "the host's service `{name}` cannot be called from another process"
+            )))
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn provide_remote(
+        &self,
+        _name: &str,
+        _spec: &ServiceSpec,
+        _out: *mut c_void,
+    ) -> Result<(), PluginError> {
+        Err(PluginError::unsupported("isolated plugins need Unix"))
     }
 }

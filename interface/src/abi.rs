@@ -423,6 +423,18 @@ impl<M> RawObject<M> {
     pub fn method_count(&self) -> usize {
         self.header().len as usize
     }
+
+    /// The same object with the thread-safety marker of a thread-bound one
+    /// (`threads::Local`): every `RawObject` has one layout and one
+    /// destructor, whatever its marker.
+    pub(crate) fn into_local(self) -> RawObject<threads::Local> {
+        let this = std::mem::ManuallyDrop::new(self);
+        RawObject {
+            data: this.data,
+            vtable: this.vtable,
+            _threads: PhantomData,
+        }
+    }
 }
 
 impl<M> Drop for RawObject<M> {

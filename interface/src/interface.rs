@@ -5,7 +5,7 @@
 use abi_stable::StableAbi;
 use serde::{Deserializer, Serializer};
 
-use crate::{abi::Checked, wire::InvokeError, MethodTable, PluginMeta};
+use crate::{abi::Checked, wire::InvokeError, MethodTable, PluginMeta, Remote, Served};
 
 /// A plugin interface as hosts dispense it and plugins export it.
 ///
@@ -60,6 +60,23 @@ pub trait PluginInterface: 'static {
         Err(InvokeError::NotSupported {
             interface: Self::NAME,
         })
+    }
+
+    /// An object of this interface whose calls travel as bytes through
+    /// `remote` (a plugin running in another process), made with the
+    /// interface's own vtable for remote objects; `None` for an interface
+    /// written by hand, whose calls cannot travel.
+    fn remote(remote: Remote) -> Option<Self::Object> {
+        drop(remote);
+        None
+    }
+
+    /// `object`, held for calls as bytes from any thread (a host service
+    /// called by a plugin in another process); `None` for an interface that
+    /// is not `Send`, or written by hand.
+    fn serve(object: Self::Object) -> Option<Served> {
+        drop(object);
+        None
     }
 }
 

@@ -60,6 +60,7 @@ mod interface;
 mod library;
 mod logging;
 pub mod metadata;
+mod remote;
 mod services;
 mod wire;
 
@@ -72,6 +73,7 @@ pub use interface::{Exports, Interface, PluginInterface};
 pub use library::{
     Factory, LibraryMetadata, PluginEntry, PluginLibrary, PluginLibraryRef, PluginSet,
 };
+pub use remote::{ErasedObject, Link, Remote, Served};
 pub use services::{
     host, service, HostContext, HostServices, HostServicesBox, HostServices_TO, LogRecord,
     PanicPolicy,
@@ -113,6 +115,7 @@ pub mod __private {
         run_set_max_log_level, run_shutdown, Hook, ROOT_SYMBOL,
     };
     pub use crate::metadata;
+    pub use crate::remote::{borrow_cannot_travel, cannot_travel, decoder, Encoder};
     pub use crate::wire::{invoke_raw, returns_a_borrow, CanTravel, CannotTravel, Probe};
     pub use abi_stable;
     pub use serde;

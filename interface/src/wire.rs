@@ -115,6 +115,12 @@ pub trait CanTravel<T> {
     ///
     /// The serializer failed.
     fn write<S: Serializer>(&self, value: &T, s: S) -> Result<S::Ok, InvokeError>;
+    /// Writes `items` as a sequence (what a `Vec<T>` reads).
+    ///
+    /// # Errors
+    ///
+    /// The serializer failed.
+    fn write_slice<S: Serializer>(&self, items: &[T], s: S) -> Result<S::Ok, InvokeError>;
 }
 
 impl<T: Serialize + DeserializeOwned> CanTravel<T> for &Probe<T> {
@@ -132,6 +138,11 @@ impl<T: Serialize + DeserializeOwned> CanTravel<T> for &Probe<T> {
     fn write<S: Serializer>(&self, value: &T, s: S) -> Result<S::Ok, InvokeError> {
         value
             .serialize(s)
+            .map_err(|e| InvokeError::Output(e.to_string()))
+    }
+
+    fn write_slice<S: Serializer>(&self, items: &[T], s: S) -> Result<S::Ok, InvokeError> {
+        s.collect_seq(items)
             .map_err(|e| InvokeError::Output(e.to_string()))
     }
 }
@@ -162,6 +173,15 @@ pub trait CannotTravel<T> {
     /// Always: `T` cannot travel.
     fn write<S: Serializer>(&self, value: &T, s: S) -> Result<S::Ok, InvokeError> {
         let _ = (value, s);
+        Err(not_serializable::<T>("a method"))
+    }
+    /// Refuses.
+    ///
+    /// # Errors
+    ///
+    /// Always: `T` cannot travel.
+    fn write_slice<S: Serializer>(&self, items: &[T], s: S) -> Result<S::Ok, InvokeError> {
+        let _ = (items, s);
         Err(not_serializable::<T>("a method"))
     }
 }
@@ -243,6 +263,10 @@ where
             ROption::RNone
         }
         Ok(Err(InvokeError::Failed(error))) => ROption::RSome(error),
+        // A method after the plugin's own version of the interface.
+        Ok(Err(InvokeError::NoSuchMethod { .. })) => {
+            ROption::RSome(PluginError::new(PluginErrorKind::MethodMissing, ""))
+        }
         Ok(Err(other)) => ROption::RSome(PluginError::new(
             PluginErrorKind::Unsupported,
             other.to_string(),

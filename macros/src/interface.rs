@@ -328,8 +328,9 @@ fn check_evolution(
     Ok(())
 }
 
-/// The interface's thread-safety marker, from its supertraits.
-fn thread_marker(item: &ItemTrait) -> syn::Result<TokenStream> {
+/// The interface's thread-safety marker, from its supertraits, and whether
+/// it requires `Send`.
+fn thread_marker(item: &ItemTrait) -> syn::Result<(TokenStream, bool)> {
     let (mut send, mut sync) = (false, false);
     for bound in &item.supertraits {
         match bound {
@@ -345,15 +346,24 @@ fn thread_marker(item: &ItemTrait) -> syn::Result<TokenStream> {
         }
     }
     Ok(match (send, sync) {
-        (true, true) => quote!(::plugboard_interface::__private::threads::SendSync),
-        (true, false) => quote!(::plugboard_interface::__private::threads::SendOnly),
+        (true, true) => (
+            quote!(::plugboard_interface::__private::threads::SendSync),
+            true,
+        ),
+        (true, false) => (
+            quote!(::plugboard_interface::__private::threads::SendOnly),
+            true,
+        ),
         (false, true) => {
             return Err(syn::Error::new_spanned(
                 &item.supertraits,
                 "an interface that is `Sync` must also be `Send`",
             ))
         }
-        (false, false) => quote!(::plugboard_interface::__private::threads::Local),
+        (false, false) => (
+            quote!(::plugboard_interface::__private::threads::Local),
+            false,
+        ),
     })
 }
 
@@ -377,7 +387,7 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
             "an interface trait cannot be `auto`",
         ));
     }
-    let threads = thread_marker(&item)?;
+    let (threads, is_send) = thread_marker(&item)?;
     let mut methods = Vec::new();
     let mut errors: Option<syn::Error> = None;
     for trait_item in &mut item.items {
@@ -422,6 +432,8 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
     let mut travels = Vec::new();
     let mut checks = Vec::new();
     let mut optional = Vec::new();
+    let mut remotes = Vec::new();
+    let mut remote_slots = Vec::new();
 
     for m in &methods {
         let ident = &m.ident;
@@ -503,6 +515,12 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
             quote!(#pb::slot_mut::<T, m::#ident>())
         } else {
             quote!(#pb::slot::<T, m::#ident>())
+        });
+        remotes.push(remote_method(m, &implement));
+        remote_slots.push(if m.exclusive {
+            quote!(#pb::slot_mut::<#pi::Remote, m::#ident>())
+        } else {
+            quote!(#pb::slot::<#pi::Remote, m::#ident>())
         });
 
         // Host side: the handle's method.
@@ -633,6 +651,15 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
     }
 
     let optional_methods = quote!(&[#(#optional),*]);
+    let serve_fn = if is_send {
+        quote! {
+            fn serve(object: #pb::RawObject<#threads>) -> ::core::option::Option<#pi::Served> {
+                ::core::option::Option::Some(#pi::Served::new(object))
+            }
+        }
+    } else {
+        quote!()
+    };
     let trait_docs = item
         .attrs
         .iter()
@@ -663,6 +690,12 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
                 pub const VTABLE: &'static #pb::VTable<T, #count> =
                     &#pb::VTable::new(&TABLE, [#(#slots),*]);
             }
+
+            #(#remotes)*
+
+            /// The vtable of objects in another process.
+            const REMOTE_VTABLE: &'static #pb::VTable<#pi::Remote, #count> =
+                &#pb::VTable::new(&TABLE, [#(#remote_slots),*]);
 
             extern "C" fn serializable(method: u32) -> bool {
                 use #pb::{CanTravel as _, CannotTravel as _};
@@ -727,6 +760,13 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
                     handle.obj
                 }
 
+
+                fn remote(remote: #pi::Remote) -> ::core::option::Option<#pb::RawObject<#threads>> {
+                    ::core::option::Option::Some(#pb::RawObject::new(remote, REMOTE_VTABLE))
+                }
+
+                #serve_fn
+
                 fn invoke<'de, D, S>(
                     handle: &mut Handle,
                     method: usize,
@@ -767,4 +807,68 @@ pub(crate) fn without_since(mut item: ItemTrait) -> ItemTrait {
         }
     }
     item
+}
+
+/// How a remote object (a plugin in another process) runs method `m`:
+/// writes the arguments, makes the call through its link, reads the
+/// result back.
+fn remote_method(m: &Method, implement: &TokenStream) -> TokenStream {
+    let pb = quote!(::plugboard_interface::__private);
+    let pi = quote!(::plugboard_interface);
+    let ident = &m.ident;
+    let name = ident.to_string();
+    let index = m.index as u32;
+    let this_ty = if m.exclusive {
+        quote!(&mut #pi::Remote)
+    } else {
+        quote!(&#pi::Remote)
+    };
+    let arg_names: Vec<Ident> = (0..m.params.len())
+        .map(|i| format_ident!("a{}", i))
+        .collect();
+    let body = if m.ret.is_borrow() {
+        quote!(::core::result::Result::Err(#pb::borrow_cannot_travel(#name)))
+    } else {
+        let raised = m
+            .params
+            .iter()
+            .zip(&arg_names)
+            .map(|((_, _, p), a)| p.raise(quote!(#a)));
+        let encode = m.params.iter().zip(&arg_names).map(|((_, ty, p), a)| match p {
+            Param::Value(_) => quote! {
+                (&&#pb::Probe::<#ty>::new()).write(&#a, encoder.serializer()).map_err(#pb::cannot_travel)?;
+            },
+            Param::Str => quote!(encoder.str(#a)?;),
+            Param::Slice(elem) | Param::SliceCopied(elem) => {
+                let elem = elem.written();
+                quote! {
+                    (&&#pb::Probe::<#elem>::new()).write_slice(&#a[..], encoder.serializer()).map_err(#pb::cannot_travel)?;
+                }
+            }
+        });
+        let ret_owned = &m.ret_written;
+        let lowered = m.ret.lower(quote!(value));
+        quote! {
+            let (#(#arg_names,)*) = args;
+            #(let #arg_names = #raised;)*
+            let mut encoder = #pb::Encoder::new();
+            #(#encode)*
+            let out = this.call(#index, encoder.finish()?)?;
+            let value: #ret_owned = (&&#pb::Probe::<#ret_owned>::new())
+                .read(#name, &mut #pb::decoder(&out))
+                .map_err(#pb::cannot_travel)?;
+            ::core::result::Result::Ok(#lowered)
+        }
+    };
+    quote! {
+        impl #pb::#implement<#pi::Remote> for m::#ident {
+            fn run(
+                this: #this_ty,
+                args: <Self::Args as #pb::FfiValue>::View<'_>,
+            ) -> ::core::result::Result<Self::Ret, #pi::PluginError> {
+                use #pb::{CanTravel as _, CannotTravel as _};
+                #body
+            }
+        }
+    }
 }

@@ -25,7 +25,7 @@ pub(crate) fn run(
     args: &CallArgs,
 ) -> Result<(), Failure> {
     let dir = super::plugins_dir(&args.folder.plugins, &builder);
-    let (host, report) = super::load(builder, &args.folder.security, &dir)?;
+    let (host, report) = super::load(builder, &args.folder, &dir)?;
     for refused in report.refused() {
         log::info!("{refused}");
     }

@@ -35,7 +35,7 @@ pub(crate) fn run(
     args: &ReportArgs,
 ) -> Result<(), Failure> {
     let dir = super::plugins_dir(&args.folder.plugins, &builder);
-    let (host, report) = super::load(builder, &args.folder.security, &dir)?;
+    let (host, report) = super::load(builder, &args.folder, &dir)?;
     let probes = host.verify();
     let (mut ok, mut failed) = (0usize, 0usize);
     let mut files = Vec::new();

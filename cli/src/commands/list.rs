@@ -15,7 +15,7 @@ pub(crate) fn run(
     args: &ReportArgs,
 ) -> Result<(), Failure> {
     let dir = super::plugins_dir(&args.folder.plugins, &builder);
-    let (host, report) = super::load(builder, &args.folder.security, &dir)?;
+    let (host, report) = super::load(builder, &args.folder, &dir)?;
     match args.format {
         Format::Json => output::print_json(&json!({
             "plugins_dir": dir.display().to_string(),

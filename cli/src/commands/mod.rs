@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use plugboard_host::{LoadErrorKind, LoadReport, PluginHost, PluginHostBuilder};
 
 use crate::{
-    args::{AppCommand, GenericCommand, SecurityArgs},
+    args::{AppCommand, FolderArgs, GenericCommand, IsolationArgs, SecurityArgs},
     Context, Failure,
 };
 
@@ -91,14 +91,43 @@ pub(crate) fn plugins_dir(given: &Option<PathBuf>, builder: &PluginHostBuilder) 
         .unwrap_or_else(|| PathBuf::from("plugins.d"))
 }
 
+/// The builder with the command line's isolation options.
+pub(crate) fn isolated(
+    mut builder: PluginHostBuilder,
+    isolation: &IsolationArgs,
+) -> Result<PluginHostBuilder, Failure> {
+    for which in &isolation.isolate {
+        builder = builder.isolate(which.as_str());
+    }
+    if let Some(seconds) = isolation.call_timeout {
+        let limit = std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
+            Failure::Usage(format!(
+                "--call-timeout takes a number of seconds, not {seconds}"
+            ))
+        })?;
+        builder = builder.call_timeout(limit);
+    }
+    Ok(builder)
+}
+
+/// The application's builder with the command line's folder, vetting and
+/// isolation options.
+pub(crate) fn configured(
+    builder: PluginHostBuilder,
+    folder: &FolderArgs,
+    dir: &Path,
+) -> Result<PluginHostBuilder, Failure> {
+    Ok(isolated(secured(builder, &folder.security)?, &folder.isolation)?.plugins_dir(dir))
+}
+
 /// Builds the host for `dir` and loads it; a folder that cannot be read is
 /// an error of the command.
 pub(crate) fn load(
     builder: PluginHostBuilder,
-    security: &SecurityArgs,
+    folder: &FolderArgs,
     dir: &Path,
 ) -> Result<(PluginHost, LoadReport), Failure> {
-    let host = secured(builder, security)?.plugins_dir(dir).build();
+    let host = configured(builder, folder, dir)?.build();
     let report = host.load();
     if let Some(e) = report
         .refused()

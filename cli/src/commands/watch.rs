@@ -17,11 +17,9 @@ pub(crate) fn run(
     args: &ReportArgs,
 ) -> Result<(), Failure> {
     let dir = super::plugins_dir(&args.folder.plugins, &builder);
-    let host = super::secured(builder, &args.folder.security)?
-        .plugins_dir(&dir)
-        .build();
+    let host = super::configured(builder, &args.folder, &dir)?.build();
     let mut watch = host.watch()?;
-    let (_, report) = (0, host.load());
+    let report = host.load();
     if let Some(e) = report.refused().find(|e| {
         matches!(
             e.kind(),

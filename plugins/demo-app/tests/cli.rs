@@ -555,3 +555,61 @@ fn every_command_has_help_with_an_example() {
         );
     }
 }
+
+#[test]
+fn call_with_isolate_all_gives_the_same_output_as_in_process() {
+    let dir = demo_dir();
+    let d = dir.path().to_str().unwrap();
+    let calls: &[&[&str]] = &[
+        &["greeter", "greet", "\"World\""],
+        &["formal-greeter", "greet", "\"World\""],
+        &[
+            "kv", "put", "\"lang\"", "\"rust\"", "get", "\"lang\"", "list",
+        ],
+        &[
+            "counter",
+            "add",
+            "\"visits\"",
+            "40",
+            "add",
+            "\"visits\"",
+            "2",
+        ],
+        &["greeter", "shout", "\"World\""],
+        // A plugin's own error: the same message and exit code.
+        &["pirate-greeter", "shout", "\"World\""],
+    ];
+    for call in calls {
+        let in_process = demo_app(&[&["call", "--plugins", d], *call].concat());
+        let isolated = demo_app(&[&["call", "--isolate", "all", "--plugins", d], *call].concat());
+        assert_eq!(isolated.status.code(), in_process.status.code(), "{call:?}");
+        assert_eq!(stdout(&isolated), stdout(&in_process), "{call:?}");
+        assert_eq!(stderr(&isolated), stderr(&in_process), "{call:?}");
+    }
+}
+
+#[test]
+fn list_with_isolate_marks_the_isolated_files() {
+    let dir = demo_dir();
+    let d = dir.path().to_str().unwrap();
+    let out = demo_app(&[
+        "list",
+        "--isolate",
+        "kv",
+        "--format",
+        "json",
+        "--plugins",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = json["files"].as_array().expect("files");
+    for file in files {
+        let isolated = file["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "kv");
+        assert_eq!(file["isolated"], isolated, "{file}");
+    }
+}

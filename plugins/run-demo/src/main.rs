@@ -93,7 +93,7 @@ fn run() -> Result<(), String> {
         }
     }
     println!(
-        "==> done. Try: cargo run -q -p demo-app -- call --plugins {} greeter greet Gopher",
+        "==> done. Try: cargo run -q -p demo-app -- call --plugins {} greeter greet '\"Gopher\"'",
         plugins_dir.display()
     );
     if report.all_loaded() {

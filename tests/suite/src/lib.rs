@@ -37,6 +37,7 @@ pub const PACKAGES: &[&str] = &[
     "fixture-marker",
     "fixture-calc",
     "fixture-greeter-next",
+    "fixture-crashy",
     "compat-plugin-1_0",
     "compat-plugin-1_1",
     "compat-plugin-2_0",
@@ -168,6 +169,20 @@ pub fn demo_builder() -> PluginHostBuilder {
         .service::<dyn AddHelper, _>(plugboard_demo::ADD_HELPER_SERVICE, || CountingAdder)
 }
 
+/// The host configuration of the isolation tests, and of the program their
+/// hosts run isolated plugins in (`plugboard-test-runner`, which must
+/// register the same interfaces and services): the demo's, with every demo
+/// interface, `Calc` and the crashing fixture's `Crashy` registered.
+pub fn isolation_builder() -> PluginHostBuilder {
+    use plugboard_demo::{Calc, Counter, Greeter, KeyValue};
+    demo_builder()
+        .interface::<dyn Greeter>()
+        .interface::<dyn KeyValue>()
+        .interface::<dyn Counter>()
+        .interface::<dyn Calc>()
+        .interface::<dyn fixture_crash_interface::Crashy>()
+}
+
 /// How many times any host's [`CountingAdder`] has been called in this
 /// process.
 pub static ADDER_CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -213,9 +228,7 @@ pub fn rerun_in_child(
     if is_child() {
         return None;
     }
-    let out = Command::new(std::env::current_exe().expect("the test binary"))
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_VARIABLE, "1")
+    let out = child_command(test)
         .envs(envs.iter().copied())
         .output()
         .expect("running the test in a child process");
@@ -226,6 +239,17 @@ pub fn rerun_in_child(
         String::from_utf8_lossy(&out.stderr)
     );
     Some(out)
+}
+
+/// The command that runs the test `test` (its full name within the test
+/// binary) alone, in a child process of this test binary where
+/// [`is_child`] is true; see [`rerun_in_child`].
+pub fn child_command(test: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("the test binary"));
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_VARIABLE, "1");
+    command
 }
 
 impl Marker {
