@@ -1,6 +1,8 @@
 //! Call and dispense costs: a dispensed plugboard object against its
 //! same-run baselines, a native `Box<dyn Trait>` call and a raw
-//! `extern "C" fn` found with `dlsym`. Ends with a ratio summary.
+//! `extern "C" fn` found with `dlsym`; the same plugin isolated in a
+//! process of its own (this benchmark program is its runner), and the time
+//! from a new isolated host to the first call. Ends with a ratio summary.
 //!
 //! `cargo bench -p plugboard-host --bench calls`
 
@@ -35,18 +37,36 @@ impl NativeCalc for Native {
 struct Subjects {
     _host: plugboard_host::PluginHost,
     plugin: Arc<Plugin<dyn Calc>>,
+    _isolated_host: plugboard_host::PluginHost,
+    isolated: Plugin<dyn Calc>,
+    /// A copy of the plugin for fresh isolated hosts.
+    plugin_file: std::path::PathBuf,
     native: Arc<Box<dyn NativeCalc>>,
     raw: extern "C" fn(u64, u64) -> u64,
 }
 
-fn subjects() -> Subjects {
+/// The host configuration of every host here, and of this program as the
+/// runner of the isolated ones.
+fn config() -> plugboard_host::PluginHostBuilder {
+    support::demo_builder().interface::<dyn Calc>()
+}
+
+/// A new host that isolates the plugin at `file`, loads it and dispenses it.
+fn isolated(file: &std::path::Path) -> (plugboard_host::PluginHost, Plugin<dyn Calc>) {
+    let host = config().isolate("all").build();
+    host.load_file(file).unwrap();
+    let plugin = host.dispense("calc").unwrap();
+    (host, plugin)
+}
+
+fn subjects(dir: &tempfile::TempDir) -> Subjects {
     let lib = support::release_library("fixture-calc");
-    let dir = support::private_dir();
     let plugin_file = dir.path().join("libcalc.so");
     std::fs::copy(&lib, &plugin_file).unwrap();
-    let host = support::demo_builder().interface::<dyn Calc>().build();
+    let host = config().build();
     host.load_file(&plugin_file).unwrap();
     let plugin: Plugin<dyn Calc> = host.dispense("calc").unwrap();
+    let (isolated_host, isolated) = isolated(&plugin_file);
 
     let raw_file = dir.path().join("libcalc-raw.so");
     std::fs::copy(&lib, &raw_file).unwrap();
@@ -61,6 +81,9 @@ fn subjects() -> Subjects {
     Subjects {
         _host: host,
         plugin: Arc::new(plugin),
+        _isolated_host: isolated_host,
+        isolated,
+        plugin_file,
         native: Arc::new(black_box(native)),
         raw,
     }
@@ -77,6 +100,9 @@ fn bench_calls(c: &mut Criterion, s: &Subjects) {
     add.bench_function("raw extern C", |b| {
         b.iter(|| (s.raw)(black_box(1), black_box(2)))
     });
+    add.bench_function("plugboard isolated", |b| {
+        b.iter(|| s.isolated.add(black_box(1), black_box(2)))
+    });
     add.finish();
 
     let mut greet = c.benchmark_group("call/greet");
@@ -86,7 +112,21 @@ fn bench_calls(c: &mut Criterion, s: &Subjects) {
     greet.bench_function("plugboard", |b| {
         b.iter(|| s.plugin.greet(black_box("World")))
     });
+    greet.bench_function("plugboard isolated", |b| {
+        b.iter(|| s.isolated.greet(black_box("World")))
+    });
     greet.finish();
+
+    let mut spawn = c.benchmark_group("isolated: new host to first call");
+    spawn.sample_size(20);
+    spawn.bench_function("load + dispense + add", |b| {
+        b.iter(|| {
+            let (host, plugin) = isolated(&s.plugin_file);
+            black_box(plugin.add(1, 2));
+            host
+        })
+    });
+    spawn.finish();
 
     let mut threads = c.benchmark_group("call/add, 2 threads at once");
     threads.bench_function("native Box<dyn>", |b| {
@@ -152,13 +192,13 @@ fn summary(s: &Subjects) {
     });
     support::ratio_line("add: plugboard", plugin, native, "native");
     support::ratio_line("add: raw extern C", raw, native, "native");
-    let native = support::per_call(7, CALLS / 10, || {
+    let native_greet = support::per_call(7, CALLS / 10, || {
         black_box(s.native.greet(black_box("World")));
     });
     let plugin = support::per_call(7, CALLS / 10, || {
         black_box(s.plugin.greet(black_box("World")));
     });
-    support::ratio_line("greet: plugboard", plugin, native, "native");
+    support::ratio_line("greet: plugboard", plugin, native_greet, "native");
     let boxed = support::per_call(7, CALLS / 10, || {
         black_box(Box::new(Native(7)) as Box<dyn NativeCalc>);
     });
@@ -171,10 +211,39 @@ fn summary(s: &Subjects) {
         boxed,
         "Box::new",
     );
+    println!("\n== isolated (a process of its own), same run ==");
+    let isolated_add = support::per_call(7, 20_000, || {
+        black_box(s.isolated.add(black_box(1), black_box(2)));
+    });
+    let isolated_greet = support::per_call(7, 20_000, || {
+        black_box(s.isolated.greet(black_box("World")));
+    });
+    support::ratio_line("add: isolated", isolated_add, native, "native");
+    support::ratio_line("greet: isolated", isolated_greet, native_greet, "native");
+    let mut spawns: Vec<f64> = (0..15)
+        .map(|_| {
+            support::time_ns(|| {
+                let (_host, plugin) = isolated(&s.plugin_file);
+                black_box(plugin.add(1, 2));
+            })
+        })
+        .collect();
+    spawns.sort_by(f64::total_cmp);
+    println!(
+        "{:<34} {} (median of 15; includes closing the host)",
+        "isolated: new host to first call",
+        support::show(spawns[spawns.len() / 2])
+    );
 }
 
 fn main() {
-    let s = subjects();
+    if plugboard_host::isolation::is_runner() {
+        // Started by an isolated host below: serve its plugin, then exit.
+        drop(config().build());
+        return;
+    }
+    let dir = support::private_dir();
+    let s = subjects(&dir);
     let mut c = Criterion::default().configure_from_args();
     bench_calls(&mut c, &s);
     bench_dispense(&mut c, &s);
