@@ -24,7 +24,7 @@ use crate::{
     DispenseError, Plugin,
 };
 #[cfg(unix)]
-use crate::{isolation::parent::RemoteObject, registry::Runtime};
+use crate::{isolation::objects::RemoteObject, registry::Runtime};
 
 /// A passed check, for the interface type `type_id`.
 #[derive(Clone, Copy)]

@@ -33,13 +33,12 @@ use plugboard_interface::{
 use super::{
     os,
     wire::{
-        self, Frame, Hello, InterfaceProblem, LibrarySource, Loaded, LoadedEntry, LogLine, Refusal,
-        ToChild, ToHost,
+        self, Frame, Hello, LibrarySource, Loaded, LoadedEntry, LogLine, Refusal, ToChild, ToHost,
     },
 };
 use crate::{
-    builder::Config, check, handshake, load, private_copy::PrivateCopy, services, DispenseError,
-    LoadError, LoadErrorKind,
+    builder::Config, check, handshake, load, private_copy::PrivateCopy, services, LoadError,
+    LoadErrorKind,
 };
 
 /// Whether this process was started as the runner of an isolated plugin
@@ -202,7 +201,7 @@ pub(crate) fn serve(config: Config) -> ! {
                 }
             }
         }
-        Err(error) => refuse(reader, writer, refusal(error)),
+        Err(error) => refuse(reader, writer, super::refusal::refusal(error)),
     }
 }
 
@@ -475,50 +474,5 @@ impl Drop for ServiceLink {
         send(ToHost::ServiceDrop {
             objects: vec![self.id],
         });
-    }
-}
-
-/// The refusal to report for a load error.
-fn refusal(error: LoadError) -> Refusal {
-    let shown = error.to_string();
-    match error.into_kind() {
-        LoadErrorKind::OpenFailed { reason } => Refusal::OpenFailed { reason },
-        LoadErrorKind::NotAPlugin => Refusal::NotAPlugin,
-        LoadErrorKind::AbiStableMismatch { expected, found } => {
-            Refusal::AbiStableMismatch { expected, found }
-        }
-        LoadErrorKind::IncompatibleFramework { summary, details } => {
-            Refusal::IncompatibleFramework { summary, details }
-        }
-        LoadErrorKind::MetadataMismatch { reason } => Refusal::MetadataMismatch { reason },
-        LoadErrorKind::BadEntry { plugin, reason } => Refusal::BadEntry { plugin, reason },
-        LoadErrorKind::InitFailed { reason } => Refusal::InitFailed { reason },
-        LoadErrorKind::IncompatibleInterface(DispenseError::IncompatibleVersion {
-            plugin,
-            interface,
-            found,
-            ..
-        }) => Refusal::Interface {
-            plugin,
-            interface: interface.to_owned(),
-            found,
-            problem: InterfaceProblem::Version,
-        },
-        LoadErrorKind::IncompatibleInterface(DispenseError::LayoutMismatch {
-            plugin,
-            interface,
-            found,
-            report,
-            ..
-        }) => Refusal::Interface {
-            plugin,
-            interface: interface.to_owned(),
-            found: found.into_string(),
-            problem: InterfaceProblem::Layout {
-                summary: report.summary,
-                details: report.details,
-            },
-        },
-        _ => Refusal::Runner { reason: shown },
     }
 }

@@ -67,9 +67,17 @@ use crate::check::InterfaceSpec;
 #[cfg(unix)]
 pub(crate) mod child;
 #[cfg(unix)]
+mod exchange;
+#[cfg(unix)]
+mod forward;
+#[cfg(unix)]
+pub(crate) mod objects;
+#[cfg(unix)]
 mod os;
 #[cfg(unix)]
 pub(crate) mod parent;
+#[cfg(unix)]
+mod refusal;
 mod wire;
 
 /// Which plugins run in processes of their own.

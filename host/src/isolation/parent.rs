@@ -12,90 +12,86 @@
 
 use std::{
     cell::RefCell,
-    collections::{HashMap, VecDeque},
-    fs::File,
-    io::{self, BufRead, BufReader},
+    collections::HashMap,
+    io::{self, BufReader},
     os::{fd::OwnedFd, unix::net::UnixStream},
     path::{Path, PathBuf},
-    sync::{Arc, Condvar, Mutex, MutexGuard},
-    time::{Duration, Instant},
+    sync::{Arc, Mutex, MutexGuard},
+    time::Instant,
 };
 
-use plugboard_interface::{
-    metadata::Metadata, Link, MethodTable, MissingMethod, PluginError, PluginErrorKind, Served,
-};
+use plugboard_interface::{metadata::Metadata, PluginError, PluginErrorKind, Served};
 
 use super::{
+    exchange::finish,
+    forward::{Forwarded, Tail},
+    objects::RemoteObject,
     os,
-    wire::{self, Frame, Hello, InterfaceProblem, LibrarySource, Loaded, Refusal, ToChild, ToHost},
+    refusal::{refusal_kind, LaunchFailure},
+    wire::{self, Hello, LibrarySource, Loaded, ToChild, ToHost},
     RestartPolicy, Settings,
 };
 use crate::{
-    check::InterfaceSpec, private_copy::PrivateCopy, services::Shared, DispenseError, LayoutReport,
-    LoadError, LoadErrorKind,
+    check::InterfaceSpec, private_copy::PrivateCopy, services::Shared, LoadError, LoadErrorKind,
 };
-
-/// How long a runner that closed its channel may take to finish exiting
-/// before it is killed, and how long the forwarders may take to drain.
-const GRACE: Duration = Duration::from_secs(2);
 
 /// An isolated plugin library: its runner process (while it runs) and how
 /// to start it again.
 pub(crate) struct Child {
-    library: String,
-    path: PathBuf,
-    runner: PathBuf,
-    settings: Settings,
+    pub(super) library: String,
+    pub(super) path: PathBuf,
+    pub(super) runner: PathBuf,
+    pub(super) settings: Settings,
     /// The vetted bytes, kept for restarts.
-    copy: PrivateCopy,
-    hello: Hello,
-    specs: Vec<InterfaceSpec>,
-    shared: Arc<Shared>,
-    state: Mutex<State>,
+    pub(super) copy: PrivateCopy,
+    pub(super) hello: Hello,
+    pub(super) specs: Vec<InterfaceSpec>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) state: Mutex<State>,
     /// Objects dropped while the runner was busy: (generation, id).
-    dropped: Mutex<Vec<(u64, u64)>>,
+    pub(super) dropped: Mutex<Vec<(u64, u64)>>,
 }
 
-enum State {
+pub(super) enum State {
     Running(Box<Running>),
     Stopped(Stopped),
     Closed,
 }
 
-struct Stopped {
+pub(super) struct Stopped {
     /// What happened, as the later calls report it.
-    cause: PluginError,
-    at: Instant,
+    pub(super) cause: PluginError,
+    pub(super) at: Instant,
     /// Consecutive failed starts or crashes.
-    failures: u32,
+    pub(super) failures: u32,
     /// The generation that ended.
-    generation: u64,
+    pub(super) generation: u64,
 }
 
-struct Running {
-    process: std::process::Child,
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
-    buf: Vec<u8>,
-    generation: u64,
-    failures: u32,
-    _lifeline: OwnedFd,
-    logs: Arc<Forwarded>,
-    stderr: Arc<Tail>,
-    services: HashMap<u64, Served>,
-    next_service: u64,
+pub(super) struct Running {
+    pub(super) process: std::process::Child,
+    pub(super) reader: BufReader<UnixStream>,
+    pub(super) writer: UnixStream,
+    pub(super) buf: Vec<u8>,
+    pub(super) generation: u64,
+    pub(super) failures: u32,
+    pub(super) _lifeline: OwnedFd,
+    pub(super) logs: Arc<Forwarded>,
+    pub(super) stderr: Arc<Tail>,
+    pub(super) services: HashMap<u64, Served>,
+    pub(super) next_service: u64,
 }
 
 /// A runner that stopped answering: the error for calls, and what happened
 /// in a few words (for a refused load).
 #[derive(Clone)]
-struct Failure {
-    error: PluginError,
-    detail: String,
+pub(super) struct Failure {
+    pub(super) error: PluginError,
+    pub(super) detail: String,
 }
 
 /// Why a runner stopped answering.
-enum Broken {
+pub(super) enum Broken {
     TimedOut,
     Ended(io::Error),
 }
@@ -104,7 +100,7 @@ thread_local! {
     /// The runners this thread is talking to (serving their calls to host
     /// services): a service that calls back into the same plugin gets an
     /// error instead of a deadlock.
-    static SERVING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    pub(super) static SERVING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Child {
@@ -166,7 +162,7 @@ impl Child {
         Ok((child, loaded))
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -265,7 +261,7 @@ impl Child {
 
     /// Calls method `method` of `object`, making the object again first if
     /// the runner was restarted since it was made.
-    fn call(
+    pub(super) fn call(
         &self,
         object: &RemoteObject,
         method: u32,
@@ -364,11 +360,11 @@ impl Child {
         }
     }
 
-    fn key(&self) -> usize {
+    pub(super) fn key(&self) -> usize {
         self as *const Self as usize
     }
 
-    fn refuse_reentry(&self) -> Result<(), PluginError> {
+    pub(super) fn refuse_reentry(&self) -> Result<(), PluginError> {
         if SERVING.with(|s| s.borrow().contains(&self.key())) {
             return Err(PluginError::unsupported(format!(
                 "a host service called by plugin library `{}` cannot call back into it while it waits for the service",
@@ -442,184 +438,7 @@ impl Child {
         }
     }
 
-    /// Sends `request` and reads until its answer, serving the runner's
-    /// calls to host services meanwhile. If the runner stops answering, it
-    /// is stopped, `state` becomes `Stopped` and the error says why.
-    fn request(
-        &self,
-        state: &mut State,
-        request: ToChild,
-        during: &str,
-    ) -> Result<ToHost, Failure> {
-        let State::Running(running) = state else {
-            let error = PluginError::failed("the plugin's process is not running");
-            return Err(Failure {
-                detail: error.message().to_owned(),
-                error,
-            });
-        };
-        SERVING.with(|s| s.borrow_mut().push(self.key()));
-        let outcome = self.exchange(running, request);
-        SERVING.with(|s| {
-            s.borrow_mut().pop();
-        });
-        match outcome {
-            Ok(answer) => {
-                running.failures = 0;
-                Ok(answer)
-            }
-            Err(broken) => {
-                let failure = self.broken(running, broken, during);
-                self.stop(state, Some(failure.error.clone()));
-                Err(failure)
-            }
-        }
-    }
-
-    fn exchange(&self, running: &mut Running, request: ToChild) -> Result<ToHost, Broken> {
-        let dropped: Vec<u64> = {
-            let mut dropped = self.dropped.lock().unwrap_or_else(|p| p.into_inner());
-            let generation = running.generation;
-            let mine = dropped
-                .iter()
-                .filter(|(g, _)| *g == generation)
-                .map(|(_, id)| *id)
-                .collect();
-            dropped.clear();
-            mine
-        };
-        if !dropped.is_empty() {
-            wire::send(&mut running.writer, &ToChild::Drop { objects: dropped })
-                .map_err(Broken::Ended)?;
-        }
-        wire::send(&mut running.writer, &request).map_err(Broken::Ended)?;
-        loop {
-            let frame: Frame = match wire::receive(&mut running.reader, &mut running.buf) {
-                Ok(Some(frame)) => frame,
-                Ok(None) => {
-                    return Err(Broken::Ended(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the channel closed",
-                    )))
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Err(Broken::TimedOut)
-                }
-                Err(e) => return Err(Broken::Ended(e)),
-            };
-            running.logs.wait_for(frame.logs);
-            let reply = match frame.body {
-                ToHost::ServiceOpen { name } => {
-                    ToChild::ServiceOpened(self.open_service(running, &name))
-                }
-                ToHost::ServiceCall {
-                    object,
-                    method,
-                    args,
-                } => ToChild::ServiceReturned(match running.services.get_mut(&object) {
-                    Some(served) => served.invoke(method, &args),
-                    None => Err(PluginError::failed("no such service object")),
-                }),
-                ToHost::ServiceDrop { objects } => {
-                    for id in objects {
-                        running.services.remove(&id);
-                    }
-                    continue;
-                }
-                answer => return Ok(answer),
-            };
-            wire::send(&mut running.writer, &reply).map_err(Broken::Ended)?;
-        }
-    }
-
-    fn open_service(&self, running: &mut Running, name: &str) -> Result<u64, PluginError> {
-        let served = self.shared.serve(name)?;
-        let id = running.next_service;
-        running.next_service += 1;
-        running.services.insert(id, served);
-        Ok(id)
-    }
-
-    /// Stops the runner (if it still runs) and says why, for the calls that
-    /// follow.
-    fn stop(&self, state: &mut State, cause: Option<PluginError>) {
-        if let State::Running(running) = state {
-            finish(&mut running.process);
-            let cause = cause.unwrap_or_else(|| PluginError::failed("the plugin's process ended"));
-            *state = State::Stopped(Stopped {
-                cause,
-                at: Instant::now(),
-                failures: running.failures + 1,
-                generation: running.generation,
-            });
-        }
-    }
-
-    /// The error for the call that found the runner broken: its kind and
-    /// what happened ("its process (pid N) was killed by ... during ...").
-    fn broken(&self, running: &mut Running, broken: Broken, during: &str) -> Failure {
-        let pid = running.process.id();
-        let (kind, what) = match broken {
-            Broken::TimedOut => {
-                let _ = running.process.kill();
-                let _ = running.process.wait();
-                let limit = self
-                    .settings
-                    .call_timeout
-                    .map_or_else(String::new, |t| format!(" within {} ms", t.as_millis()));
-                (
-                    PluginErrorKind::TimedOut,
-                    format!(
-                        "its process (pid {pid}) did not answer {during}{limit} and was stopped"
-                    ),
-                )
-            }
-            Broken::Ended(error) => {
-                let status = wait_briefly(&mut running.process);
-                running.stderr.wait_done(GRACE);
-                let how = match status {
-                    Some(status) => os::describe(status),
-                    None => format!("closed its channel ({error})"),
-                };
-                (
-                    PluginErrorKind::Crashed,
-                    format!("its process (pid {pid}) {how} during {during}"),
-                )
-            }
-        };
-        let last = running.stderr.last_lines();
-        let detail = if last.is_empty() {
-            what
-        } else {
-            format!("{what}; its last output: {}", last.join(" / "))
-        };
-        let verb = if kind == PluginErrorKind::TimedOut {
-            "timed out"
-        } else {
-            "crashed"
-        };
-        Failure {
-            error: PluginError::new(
-                kind,
-                format!("plugin library `{}` {verb}: {detail}", self.library),
-            ),
-            detail,
-        }
-    }
-
-    fn protocol_error(&self, answer: &ToHost) -> PluginError {
-        PluginError::failed(format!(
-            "the process of plugin library `{}` answered out of turn ({answer:?})",
-            self.library
-        ))
-    }
-
-    fn release(&self, generation: u64, id: u64) {
+    pub(super) fn release(&self, generation: u64, id: u64) {
         self.dropped
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -634,20 +453,6 @@ impl Child {
                 let _ = self.exchange_drops(running);
             }
         }
-    }
-
-    fn exchange_drops(&self, running: &mut Running) -> io::Result<()> {
-        let mut dropped = self.dropped.lock().unwrap_or_else(|p| p.into_inner());
-        let objects: Vec<u64> = dropped
-            .iter()
-            .filter(|(g, _)| *g == running.generation)
-            .map(|(_, id)| *id)
-            .collect();
-        dropped.clear();
-        if objects.is_empty() {
-            return Ok(());
-        }
-        wire::send(&mut running.writer, &ToChild::Drop { objects })
     }
 }
 
@@ -664,302 +469,5 @@ fn running_generation(state: &State) -> u64 {
     match state {
         State::Running(running) => running.generation,
         _ => 0,
-    }
-}
-
-/// Lets a runner that was asked to stop exit, or kills it.
-fn finish(process: &mut std::process::Child) {
-    if wait_briefly(process).is_none() {
-        let _ = process.kill();
-        let _ = process.wait();
-    }
-}
-
-/// The runner's exit status, if it ends within [`GRACE`].
-fn wait_briefly(process: &mut std::process::Child) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + GRACE;
-    loop {
-        match process.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// Why a runner could not be started or load the library.
-enum LaunchFailure {
-    /// The runner refused the library, as an in-process load would.
-    Refused(LoadErrorKind),
-    /// The runner crashed or timed out.
-    Failed(Failure),
-}
-
-impl LaunchFailure {
-    fn into_load_error(self, path: &Path) -> LoadError {
-        let kind = match self {
-            Self::Refused(kind) => kind,
-            Self::Failed(Failure { error, detail }) => match error.kind() {
-                PluginErrorKind::TimedOut => LoadErrorKind::TimedOut { reason: detail },
-                PluginErrorKind::Crashed => LoadErrorKind::Crashed { reason: detail },
-                _ => LoadErrorKind::Isolation { reason: detail },
-            },
-        };
-        LoadError::new(path, kind)
-    }
-
-    fn into_plugin_error(self) -> PluginError {
-        match self {
-            Self::Refused(kind) => PluginError::failed(format!(
-                "the plugin's process could not load it again: {kind}"
-            )),
-            Self::Failed(failure) => failure.error,
-        }
-    }
-}
-
-/// The load refusal a runner reported, as the host's own kind.
-fn refusal_kind(refusal: Refusal, specs: &[InterfaceSpec], path: &Path) -> LoadErrorKind {
-    match refusal {
-        Refusal::OpenFailed { reason } => LoadErrorKind::OpenFailed { reason },
-        Refusal::NotAPlugin => LoadErrorKind::NotAPlugin,
-        Refusal::AbiStableMismatch { expected, found } => {
-            LoadErrorKind::AbiStableMismatch { expected, found }
-        }
-        Refusal::IncompatibleFramework { summary, details } => {
-            LoadErrorKind::IncompatibleFramework { summary, details }
-        }
-        Refusal::MetadataMismatch { reason } => LoadErrorKind::MetadataMismatch { reason },
-        Refusal::BadEntry { plugin, reason } => LoadErrorKind::BadEntry { plugin, reason },
-        Refusal::Interface {
-            plugin,
-            interface,
-            found,
-            problem,
-        } => {
-            let Some(spec) = specs.iter().find(|s| s.name == interface) else {
-                return LoadErrorKind::Isolation {
-                    reason: format!("the plugin's process refused plugin `{plugin}` for an interface this host does not register ({interface})"),
-                };
-            };
-            let path = path.to_owned();
-            LoadErrorKind::IncompatibleInterface(match problem {
-                InterfaceProblem::Version => DispenseError::IncompatibleVersion {
-                    plugin,
-                    path,
-                    interface: spec.name,
-                    expected: spec.version,
-                    found,
-                },
-                InterfaceProblem::Layout { summary, details } => DispenseError::LayoutMismatch {
-                    plugin,
-                    path,
-                    interface: spec.name,
-                    expected: spec.version,
-                    found: found.into_boxed_str(),
-                    report: Box::new(LayoutReport { summary, details }),
-                },
-            })
-        }
-        Refusal::InitFailed { reason } => LoadErrorKind::InitFailed { reason },
-        Refusal::Runner { reason } => LoadErrorKind::Isolation { reason },
-    }
-}
-
-/// A plugin object in a runner, as the host's `Remote` reaches it.
-pub(crate) struct RemoteObject {
-    child: Arc<Child>,
-    entry: String,
-    methods: &'static MethodTable,
-    /// The methods the plugin lacks (built against an older minor): calls
-    /// to them do not travel.
-    missing: Vec<String>,
-    /// The runner generation the object was made in, and its id there.
-    current: Mutex<(u64, u64)>,
-}
-
-impl RemoteObject {
-    /// A new object of plugin `entry`, whose interface has `methods`.
-    pub(crate) fn create(
-        child: &Arc<Child>,
-        entry: &str,
-        methods: &'static MethodTable,
-        missing: &[MissingMethod],
-    ) -> Result<Self, DispenseError> {
-        let made = child
-            .create(entry)
-            .map_err(|error| DispenseError::FactoryFailed {
-                plugin: entry.to_owned(),
-                path: child.path.clone(),
-                error,
-            })?;
-        Ok(Self {
-            child: Arc::clone(child),
-            entry: entry.to_owned(),
-            methods,
-            missing: missing.iter().map(|m| m.name.clone()).collect(),
-            current: Mutex::new(made),
-        })
-    }
-
-    fn method_name(&self, method: u32) -> &'static str {
-        let methods: &'static [plugboard_interface::MethodInfo] = self.methods.methods.as_slice();
-        methods
-            .get(method as usize)
-            .map_or("an unknown method", |m| m.name.as_str())
-    }
-}
-
-impl Link for RemoteObject {
-    fn call(&self, method: u32, args: Vec<u8>) -> Result<Vec<u8>, PluginError> {
-        let name = self.method_name(method);
-        if self.missing.iter().any(|m| m == name) {
-            return Err(PluginError::method_missing(name));
-        }
-        self.child.call(self, method, args)
-    }
-}
-
-impl Drop for RemoteObject {
-    fn drop(&mut self) {
-        let (generation, id) = *self.current.get_mut().unwrap_or_else(|p| p.into_inner());
-        self.child.release(generation, id);
-    }
-}
-
-/// The forwarder of a runner's log records: how many it has passed on.
-struct Forwarded {
-    count: Mutex<(u64, bool)>,
-    changed: Condvar,
-}
-
-impl Forwarded {
-    fn start(pipe: File, library: &str, shared: &Arc<Shared>) -> Arc<Self> {
-        let this = Arc::new(Self {
-            count: Mutex::new((0, false)),
-            changed: Condvar::new(),
-        });
-        let me = Arc::clone(&this);
-        let library = library.to_owned();
-        let shared = Arc::clone(shared);
-        let spawned = std::thread::Builder::new()
-            .name(format!("plugboard-logs-{library}"))
-            .spawn(move || {
-                let mut reader = BufReader::new(pipe);
-                let mut buf = Vec::new();
-                while let Ok(Some(line)) = wire::receive::<wire::LogLine>(&mut reader, &mut buf) {
-                    shared.emit(
-                        &library,
-                        line.level,
-                        &line.target,
-                        &line.message,
-                        line.module_path.as_deref(),
-                        line.file.as_deref(),
-                        line.line,
-                    );
-                    me.advance(false);
-                }
-                me.advance(true);
-            });
-        if spawned.is_err() {
-            this.advance(true);
-        }
-        this
-    }
-
-    fn advance(&self, ended: bool) {
-        let mut count = self.count.lock().unwrap_or_else(|p| p.into_inner());
-        if ended {
-            count.1 = true;
-        } else {
-            count.0 += 1;
-        }
-        self.changed.notify_all();
-    }
-
-    /// Waits until `n` records were forwarded (or the pipe ended).
-    fn wait_for(&self, n: u64) {
-        let deadline = Instant::now() + GRACE;
-        let mut count = self.count.lock().unwrap_or_else(|p| p.into_inner());
-        while count.0 < n && !count.1 {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return;
-            };
-            count = match self.changed.wait_timeout(count, left) {
-                Ok((count, _)) => count,
-                Err(p) => p.into_inner().0,
-            };
-        }
-    }
-}
-
-/// A runner's standard error: forwarded line by line to the host's logger,
-/// the last lines kept for the report of a crash.
-struct Tail {
-    state: Mutex<(VecDeque<String>, bool)>,
-    changed: Condvar,
-}
-
-impl Tail {
-    const KEEP: usize = 4;
-
-    fn start(pipe: File, library: &str) -> Arc<Self> {
-        let this = Arc::new(Self {
-            state: Mutex::new((VecDeque::new(), false)),
-            changed: Condvar::new(),
-        });
-        let me = Arc::clone(&this);
-        let target = format!("plugin::{library}::stderr");
-        let spawned = std::thread::Builder::new()
-            .name(format!("plugboard-stderr-{library}"))
-            .spawn(move || {
-                let mut reader = BufReader::new(pipe);
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    match reader.read_until(b'\n', &mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                    let text = String::from_utf8_lossy(&line).trim_end().to_owned();
-                    if text.is_empty() {
-                        continue;
-                    }
-                    log::warn!(target: &target, "{text}");
-                    let mut state = me.state.lock().unwrap_or_else(|p| p.into_inner());
-                    if state.0.len() == Self::KEEP {
-                        state.0.pop_front();
-                    }
-                    state.0.push_back(text);
-                }
-                me.state.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
-                me.changed.notify_all();
-            });
-        if spawned.is_err() {
-            this.state.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
-        }
-        this
-    }
-
-    /// Waits (at most `limit`) for the end of the runner's standard error.
-    fn wait_done(&self, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while !state.1 {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return;
-            };
-            state = match self.changed.wait_timeout(state, left) {
-                Ok((state, _)) => state,
-                Err(p) => p.into_inner().0,
-            };
-        }
-    }
-
-    fn last_lines(&self) -> Vec<String> {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.0.iter().cloned().collect()
     }
 }

@@ -1,0 +1,278 @@
+//! `PluginHost`: the load flow, step by step. Each step is a function of
+//! its own module; this file only strings them together ([`steps`] holds
+//! the steps that run in the host or in a runner; [`access`] what the host
+//! offers once files are loaded: dispensing, listing, closing).
+
+mod access;
+mod steps;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
+    time::{Duration, Instant},
+};
+
+use crate::{
+    builder::Config,
+    check, discover,
+    dispense::CheckCache,
+    handshake, private_copy,
+    registry::{Library, LibraryInfo, LoadTimings, Registry, Snapshot},
+    vet::{self},
+    watch::Refused,
+    FileOutcome, LoadError, LoadErrorKind, LoadReport, PluginHostBuilder,
+};
+
+/// Loads plugin libraries and dispenses their plugins.
+///
+/// Build one with [`PluginHost::builder`], load a folder with
+/// [`load_dir`](Self::load_dir), then [`dispense`](Self::dispense) plugin
+/// objects by name.
+///
+/// # Safety
+///
+/// Loading runs code of the library (its constructors and its root-module
+/// constructor) with the host's privileges: only load files you trust (see
+/// the signing support). A crash in plugin code ends the host's process.
+///
+/// # Thread-safety
+///
+/// `PluginHost` is `Send + Sync` and every method takes `&self`: threads can
+/// dispense while another loads, reloads or applies a watched folder's
+/// changes. Dispensing takes no lock: it reads the current registry
+/// snapshot, which loads replace atomically. Loads are serialised among
+/// themselves. Dispensed objects are `Send + Sync` when their interface is.
+///
+/// # Platform-specific behaviour
+///
+/// Candidate files end in `.so` (Linux and other Unixes), `.dylib` (macOS) or
+/// `.dll` (Windows). On Unix, libraries are opened with
+/// `RTLD_NOW | RTLD_LOCAL`.
+pub struct PluginHost {
+    config: Config,
+    registry: Registry,
+    /// Serialises the writers of the registry (dispensing never takes it),
+    /// and holds what they remember of refused files.
+    writer: Mutex<Refused>,
+    /// Numbers libraries in load order (for shutdown in reverse order).
+    sequence: AtomicU64,
+    closed: AtomicBool,
+}
+
+/// Times the steps of one load.
+struct Clock(Instant);
+
+impl Clock {
+    /// The time since the last lap.
+    fn lap(&mut self) -> Duration {
+        let now = Instant::now();
+        let lap = now - self.0;
+        self.0 = now;
+        lap
+    }
+}
+
+impl PluginHost {
+    /// A builder with no cookie, protocol version 1 and no plugins folder.
+    pub fn builder() -> PluginHostBuilder {
+        PluginHostBuilder::default()
+    }
+
+    pub(crate) fn from_config(config: Config) -> Self {
+        Self {
+            config,
+            registry: Registry::default(),
+            writer: Mutex::new(Refused::default()),
+            sequence: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        self.registry.snapshot()
+    }
+
+    /// Takes the writers' lock (loads, reloads, removals).
+    pub(crate) fn writer(&self) -> MutexGuard<'_, Refused> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Loads every candidate file of the folder given to the builder; see
+    /// [`load_dir`](Self::load_dir). Without a folder, the report is empty.
+    pub fn load(&self) -> LoadReport {
+        match self.config.plugins_dir.clone() {
+            Some(dir) => self.load_dir(dir),
+            None => LoadReport {
+                dir: PathBuf::new(),
+                outcomes: Vec::new(),
+            },
+        }
+    }
+
+    /// Loads every candidate file (`*.so`, `*.dylib` or `*.dll`, by platform)
+    /// directly in `dir`, in sorted order.
+    ///
+    /// Each file is either loaded or refused with a [`LoadError`]; one
+    /// refused file never stops the others. A file already loaded by this
+    /// host is refused as [`LoadErrorKind::AlreadyLoaded`].
+    pub fn load_dir(&self, dir: impl AsRef<Path>) -> LoadReport {
+        let dir = dir.as_ref().to_owned();
+        let files = match discover::discover(&dir) {
+            Ok(files) => files,
+            Err(cause) => {
+                return LoadReport {
+                    outcomes: vec![FileOutcome {
+                        path: dir.clone(),
+                        result: Err(LoadError::new(
+                            &dir,
+                            LoadErrorKind::FolderUnreadable { cause },
+                        )),
+                    }],
+                    dir,
+                }
+            }
+        };
+        let mut writer = self.writer();
+        let outcomes = files
+            .into_iter()
+            .map(|path| {
+                let result = self.load_new(&path);
+                if result.is_err() {
+                    writer.remember(&path);
+                }
+                FileOutcome { result, path }
+            })
+            .collect();
+        LoadReport { dir, outcomes }
+    }
+
+    /// Loads one library file.
+    ///
+    /// # Errors
+    ///
+    /// A [`LoadError`] naming the file and the reason it was refused.
+    pub fn load_file(&self, path: impl AsRef<Path>) -> Result<LibraryInfo, LoadError> {
+        let _writer = self.writer();
+        self.load_new(path.as_ref())
+    }
+
+    /// Loads a file this host has not loaded (the writer's lock is held).
+    pub(crate) fn load_new(&self, path: &Path) -> Result<LibraryInfo, LoadError> {
+        if self.registry.load().live(path).is_some() {
+            return Err(LoadError::new(path, LoadErrorKind::AlreadyLoaded));
+        }
+        self.load_generation(path, None)
+    }
+
+    /// The load flow of one file: vet → handshake → private copy → load →
+    /// confirm and check interfaces → init → register. `replacing` is the
+    /// live generation of the same file that the new one replaces. The
+    /// writer's lock is held.
+    pub(crate) fn load_generation(
+        &self,
+        path: &Path,
+        replacing: Option<&Arc<Library>>,
+    ) -> Result<LibraryInfo, LoadError> {
+        let config = &self.config;
+        let snapshot = self.registry.snapshot();
+        let mapped = snapshot.mapped(path);
+        if mapped >= config.max_generations {
+            return Err(LoadError::new(
+                path,
+                LoadErrorKind::TooManyGenerations {
+                    mapped,
+                    limit: config.max_generations,
+                },
+            ));
+        }
+        let mut clock = Clock(Instant::now());
+        let mut timings = LoadTimings::default();
+
+        // 1. Vet: nothing of the file runs.
+        log::debug!("vetting {}", path.display());
+        let vetted = vet::file(path, &config.vet, false)?;
+        timings.vet = clock.lap();
+
+        // 2. Handshake, interface majors and names, from the metadata.
+        let metadata = vetted.metadata();
+        let protocol = handshake::negotiate(path, metadata, &config.handshake, &config.protocols)?;
+        check::majors(path, metadata, protocol, &config.specs)?;
+        snapshot.check_names(path, metadata, protocol, replacing)?;
+        timings.handshake = clock.lap();
+
+        // 3. The private copy that is loaded.
+        let copy = private_copy::make(&vetted.bytes, &display_name(path))
+            .map_err(|cause| LoadError::new(path, LoadErrorKind::PrivateCopy { cause }))?;
+        timings.copy = clock.lap();
+
+        // 4–6 in the host, or in a runner process of its own.
+        let loaded = if config.isolation.applies(path, metadata, protocol) {
+            self.load_isolated(path, copy, metadata, protocol, &mut timings)?
+        } else {
+            self.load_in_process(path, copy, metadata, protocol, &mut timings, &mut clock)?
+        };
+
+        // 7. Register its plugins.
+        let info = LibraryInfo {
+            path: path.to_owned(),
+            name: loaded.name,
+            version: loaded.version,
+            description: loaded.description,
+            protocol,
+            offered_protocols: metadata.protocols.clone(),
+            entries: loaded
+                .entries
+                .iter()
+                .map(|(info, ..)| info.clone())
+                .collect(),
+            generation: replacing.map_or(1, |old| old.info.generation + 1),
+            timings,
+            isolated: !loaded.runtime.is_mapped(),
+        };
+        let caches = loaded
+            .entries
+            .into_iter()
+            .map(|(entry, in_host, passed)| {
+                let cache = match passed {
+                    Some((spec, missing)) => {
+                        CheckCache::passed_at_load(&spec, &entry, path, missing)
+                    }
+                    None => CheckCache::default(),
+                };
+                (in_host, cache)
+            })
+            .collect();
+        let library = Arc::new(Library {
+            info: info.clone(),
+            runtime: loaded.runtime,
+            stamp: vetted.stamp,
+            sequence: self.sequence.fetch_add(1, Ordering::Relaxed),
+        });
+        self.registry
+            .publish(snapshot.with(library, caches, replacing));
+        Ok(info)
+    }
+
+    /// Stops dispensing the library loaded from `path` (the writer's lock is
+    /// held); returns it.
+    pub(crate) fn retire(&self, path: &Path) -> Option<Arc<Library>> {
+        let snapshot = self.registry.snapshot();
+        let library = Arc::clone(snapshot.live(path)?);
+        self.registry.publish(snapshot.without(&library));
+        Some(library)
+    }
+}
+
+/// The file's name, for the private copy's label.
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin".to_owned())
+}
