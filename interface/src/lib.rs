@@ -113,7 +113,7 @@ pub mod __private {
         run_set_max_log_level, run_shutdown, Hook, ROOT_SYMBOL,
     };
     pub use crate::metadata;
-    pub use crate::wire::{invoke_raw, returns_a_borrow, CanTravel, CannotTravel, Probe};
+    pub use crate::wire::{invoke_raw, CanTravel, CannotTravel, Probe};
     pub use abi_stable;
     pub use serde;
 }

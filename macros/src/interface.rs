@@ -589,10 +589,7 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
             .params
             .iter()
             .zip(&arg_names)
-            .map(|((_, _, p), a)| match p {
-                Param::Value(_) => quote!(#a),
-                _ => quote!(&#a),
-            });
+            .map(|((_, _, p), a)| p.pass_owned(quote!(#a)));
         let (ret_owned, to_owned) = m.ret.owned(&m.ret_written, quote!(value));
         let read = if m.params.is_empty() {
             quote!()
@@ -623,11 +620,9 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
             }
         });
         let args_travel = quote!((&&#pb::Probe::<(#(#owned_args,)*)>::new()).travels());
-        let ret_travels = if m.ret.is_borrow() {
-            quote!(false)
-        } else {
-            quote!((&&#pb::Probe::<#ret_owned>::new()).travels())
-        };
+        // A borrowed result (`&str`, `&[T]`) is copied into its owned form
+        // before it is written, so it travels like that form.
+        let ret_travels = quote!((&&#pb::Probe::<#ret_owned>::new()).travels());
         let index_u32 = index as u32;
         travels.push(quote!(#index_u32 => #args_travel && #ret_travels,));
     }
