@@ -37,6 +37,7 @@ pub const PACKAGES: &[&str] = &[
     "fixture-marker",
     "fixture-calc",
     "fixture-greeter-next",
+    "fixture-types",
     "compat-plugin-1_0",
     "compat-plugin-1_1",
     "compat-plugin-2_0",
