@@ -5,6 +5,31 @@
 //! `plugboard_interface::export_plugins!`), which re-exports both with the
 //! documentation below and holds the types the generated code names. The two
 //! crates are released together, at one version.
+//!
+//! ```
+//! use plugboard_interface::{export_plugins, interface, HandshakeConfig, PluginError};
+//!
+//! pub const HANDSHAKE: HandshakeConfig =
+//!     HandshakeConfig { cookie_key: "MYAPP_PLUGIN", cookie_value: "b9c1-myapp" };
+//!
+//! #[interface(version = "1.0.0")]
+//! pub trait Greeter: Send + Sync {
+//!     fn greet(&self, name: &str) -> Result<String, PluginError>;
+//! }
+//!
+//! struct Hello;
+//! impl Greeter for Hello {
+//!     fn greet(&self, name: &str) -> Result<String, PluginError> {
+//!         Ok(format!("Hello, {name}!"))
+//!     }
+//! }
+//!
+//! export_plugins! {
+//!     handshake: HANDSHAKE,
+//!     plugins: { "greeter": Greeter => Hello },
+//! }
+//! # fn main() {}
+//! ```
 
 use proc_macro::TokenStream;
 
