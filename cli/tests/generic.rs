@@ -139,3 +139,87 @@ fn usage_errors_exit_with_two() {
     );
     assert_eq!(plugboard(&["inspect"]).status.code(), Some(2));
 }
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for command in ["inspect", "vet", "keygen", "sign", "verify"] {
+        let out = plugboard(&[command, "--help"]);
+        assert!(out.status.success());
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("Example:\n  plugboard {command}")),
+            "{command} --help has an example: {text}"
+        );
+    }
+}
+
+/// The field names of a JSON object, sorted.
+fn keys(value: &serde_json::Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+fn sorted<'a>(names: &[&'a str]) -> Vec<&'a str> {
+    let mut names = names.to_vec();
+    names.sort_unstable();
+    names
+}
+
+/// `plugboard inspect` and `vet` as documented in cli/README.md: without an
+/// application, `inspect` has no verdict.
+#[test]
+fn json_formats_keep_their_documented_field_names() {
+    let dir = PluginDir::new();
+    let file = dir.add("greeter");
+    dir.write("garbage", b"not a library");
+
+    let out = plugboard(&["inspect", "--format", "json", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let inspect: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        keys(&inspect),
+        sorted(&[
+            "path",
+            "size",
+            "sha256",
+            "format",
+            "architecture",
+            "signed_by",
+            "metadata"
+        ])
+    );
+    assert_eq!(
+        keys(&inspect["metadata"]),
+        sorted(&["abi", "cookie", "library", "target", "protocols", "plugins"])
+    );
+
+    let out = plugboard(&["vet", "--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let vet: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(keys(&vet), sorted(&["dir", "files", "ok", "refused"]));
+    let statuses: Vec<(&str, Vec<&str>)> = vet["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["status"].as_str().unwrap(), keys(f)))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (
+                "refused",
+                sorted(&["path", "status", "kind", "reason", "hint", "message"])
+            ),
+            (
+                "ok",
+                sorted(&["path", "status", "sha256", "library", "signed_by"])
+            ),
+        ]
+    );
+}

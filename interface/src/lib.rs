@@ -1,10 +1,15 @@
 //! The contract between a plugboard host and its plugins.
 //!
 //! Both sides link this crate. An application declares its plugin interfaces
-//! as plain Rust traits with [`#[interface]`](interface); a plugin library
-//! (`cdylib`) implements them and exports them with [`export_plugins!`]; the
-//! host (`plugboard-host`) loads the library, checks it and dispenses the
-//! plugins it lists as typed objects.
+//! as plain Rust traits with [`#[interface]`](macro@interface), usually in a
+//! crate it shares with its plugins; a plugin library (`cdylib`) implements
+//! them and exports them with [`export_plugins!`]; the host
+//! (`plugboard-host`) loads the library, checks it and dispenses the plugins
+//! it lists as typed objects.
+//!
+//! # Examples
+//!
+//! The interface crate:
 //!
 //! ```
 //! use plugboard_interface::{interface, HandshakeConfig, PluginError};
@@ -24,8 +29,44 @@
 //! # fn main() {}
 //! ```
 //!
-//! What a plugin library exports, and a host reads before and after loading
-//! it:
+//! A plugin crate, with `crate-type = ["cdylib"]` in its `Cargo.toml`:
+//!
+//! ```
+//! # mod textops {
+//! #     use plugboard_interface::{interface, HandshakeConfig, PluginError};
+//! #     pub const HANDSHAKE: HandshakeConfig =
+//! #         HandshakeConfig { cookie_key: "TEXTOPS_PLUGIN", cookie_value: "2b7e-textops" };
+//! #     #[interface(version = "1.1.0")]
+//! #     pub trait Transformer: Send + Sync {
+//! #         fn name(&self) -> String;
+//! #         fn transform(&self, input: &str) -> Result<String, PluginError>;
+//! #         #[since("1.1.0")]
+//! #         fn describe(&self) -> Result<String, PluginError>;
+//! #     }
+//! # }
+//! use plugboard_interface::{export_plugins, PluginError};
+//! use textops::{Transformer, HANDSHAKE};
+//!
+//! struct Upper;
+//! impl Transformer for Upper {
+//!     fn name(&self) -> String { "upper".into() }
+//!     fn transform(&self, input: &str) -> Result<String, PluginError> { Ok(input.to_uppercase()) }
+//!     fn describe(&self) -> Result<String, PluginError> { Ok("upper-cases text".into()) }
+//! }
+//!
+//! export_plugins! {
+//!     handshake: HANDSHAKE,
+//!     plugins: { "upper": Transformer => Upper },
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! The attribute's documentation has the host's side, the supported types
+//! and the evolution rules.
+//!
+//! # What a plugin library exports
+//!
+//! What a host reads before and after loading a library:
 //!
 //! * a [`Handshake`]: the plugboard framework ABI version, a magic cookie
 //!   (key and value) and the protocol versions the library offers, like the
@@ -45,7 +86,21 @@
 //! panic becomes a [`PluginError`] of kind `Panicked` (returned by a method
 //! that returns `Result`, resumed as a panic in the host's caller by one that
 //! does not), and its message reaches the host's logger, not its standard
-//! error.
+//! error. A segfault or an abort in plugin code still ends the host: a
+//! plugin runs in the host's process.
+//!
+//! # Inside a plugin
+//!
+//! `log`'s macros reach the host's logger, under the target
+//! `plugin::<library>::<target>`; [`service`] gets a service the host offers
+//! (an `#[interface]` trait implemented by the host); [`is_poisoned`] says
+//! whether the library has panicked.
+//!
+//! # Hand-written interfaces
+//!
+//! Interfaces written with `abi_stable`'s `#[sabi_trait]` keep working:
+//! implement [`Interface`] for the trait-object type, and wrap every method
+//! body in [`guard`]. `#[interface]` does all of that for you.
 
 #![deny(missing_docs)]
 
@@ -80,16 +135,8 @@ pub use services::{
 };
 pub use wire::InvokeError;
 
-/// Declares a plugin interface: a plain Rust trait that plugins implement
-/// and hosts call.
-///
-/// See the [crate documentation](crate) for an example, and the attribute's
-/// own documentation (in `plugboard-macros`) for the supported types and the
-/// evolution rules.
-pub use plugboard_macros::interface;
-
-/// Exports a plugin library's handshake, metadata and plugins.
-pub use plugboard_macros::export_plugins;
+// Documented in plugboard-macros (rustdoc shows that documentation here).
+pub use plugboard_macros::{export_plugins, interface};
 
 /// The version of this crate: what a host reports when a library was built
 /// against an incompatible `plugboard-interface`.
@@ -116,7 +163,7 @@ pub mod __private {
     };
     pub use crate::metadata;
     pub use crate::remote::{borrow_cannot_travel, cannot_travel, decoder, Encoder};
-    pub use crate::wire::{invoke_raw, returns_a_borrow, CanTravel, CannotTravel, Probe};
+    pub use crate::wire::{invoke_raw, CanTravel, CannotTravel, Probe};
     pub use abi_stable;
     pub use serde;
 }

@@ -238,6 +238,6 @@ impl fmt::Debug for Served {
 pub fn borrow_cannot_travel(method: &'static str) -> PluginError {
     PluginError::new(
         PluginErrorKind::Unsupported,
-        crate::wire::returns_a_borrow(method).to_string(),
+        format!("`{method}` returns a borrow of the plugin's object, which cannot come back from the plugin's own process"),
     )
 }

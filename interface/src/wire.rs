@@ -198,15 +198,6 @@ fn not_serializable<T>(method: &'static str) -> InvokeError {
     }
 }
 
-/// A method whose result is a borrow cannot travel (the borrow would have
-/// nothing to point into on the other side).
-pub fn returns_a_borrow(method: &'static str) -> InvokeError {
-    InvokeError::NotSerializable {
-        method,
-        reason: "it returns a borrow, which cannot travel between processes".to_owned(),
-    }
-}
-
 /// The meta of handles made by [`invoke_raw`]: a failure of a method
 /// without `Result` resumes with the `PluginError` itself as payload, which
 /// `invoke_raw` returns as it is.

@@ -607,10 +607,7 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
             .params
             .iter()
             .zip(&arg_names)
-            .map(|((_, _, p), a)| match p {
-                Param::Value(_) => quote!(#a),
-                _ => quote!(&#a),
-            });
+            .map(|((_, _, p), a)| p.pass_owned(quote!(#a)));
         let (ret_owned, to_owned) = m.ret.owned(&m.ret_written, quote!(value));
         let read = if m.params.is_empty() {
             quote!()
@@ -641,11 +638,9 @@ pub(crate) fn expand(args: Args, mut item: ItemTrait) -> syn::Result<TokenStream
             }
         });
         let args_travel = quote!((&&#pb::Probe::<(#(#owned_args,)*)>::new()).travels());
-        let ret_travels = if m.ret.is_borrow() {
-            quote!(false)
-        } else {
-            quote!((&&#pb::Probe::<#ret_owned>::new()).travels())
-        };
+        // A borrowed result (`&str`, `&[T]`) is copied into its owned form
+        // before it is written, so it travels like that form.
+        let ret_travels = quote!((&&#pb::Probe::<#ret_owned>::new()).travels());
         let index_u32 = index as u32;
         travels.push(quote!(#index_u32 => #args_travel && #ret_travels,));
     }
@@ -839,10 +834,17 @@ fn remote_method(m: &Method, implement: &TokenStream) -> TokenStream {
                 (&&#pb::Probe::<#ty>::new()).write(&#a, encoder.serializer()).map_err(#pb::cannot_travel)?;
             },
             Param::Str => quote!(encoder.str(#a)?;),
+            Param::RStr => quote!(encoder.str(#a.as_str())?;),
             Param::Slice(elem) | Param::SliceCopied(elem) => {
                 let elem = elem.written();
                 quote! {
                     (&&#pb::Probe::<#elem>::new()).write_slice(&#a[..], encoder.serializer()).map_err(#pb::cannot_travel)?;
+                }
+            }
+            Param::RSlice(elem) => {
+                let elem = elem.written();
+                quote! {
+                    (&&#pb::Probe::<#elem>::new()).write_slice(#a.as_slice(), encoder.serializer()).map_err(#pb::cannot_travel)?;
                 }
             }
         });

@@ -3,8 +3,9 @@
 //! Every supported type has an FFI form (an `abi_stable` type defined outside
 //! the user's crate) and two conversions: `lower` (plain → FFI, on the side
 //! that sends it) and `raise` (FFI → plain, on the side that receives it).
-//! Borrowed types (`&str`, `&[T]`) are allowed only as a method's own
-//! parameters and result; they cross without copying.
+//! Borrowed types (`&str`, `&[T]`, and abi_stable's `RStr<'_>` and
+//! `RSlice<'_, T>`) are allowed only as a method's own parameters and
+//! result; they cross without copying.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
@@ -49,6 +50,10 @@ pub(crate) enum Param {
     Value(Value),
     /// `&str`.
     Str,
+    /// `RStr<'_>`: crosses like `&str`.
+    RStr,
+    /// `RSlice<'_, T>`: crosses like `&[T]`, of a type that crosses as itself.
+    RSlice(Value),
     /// `&[T]` of a type that crosses as itself: no copy.
     Slice(Value),
     /// `&[T]` of a type that must be converted: crosses as an `RVec`.
@@ -63,6 +68,10 @@ pub(crate) enum Ret {
     Str,
     /// `&[T]` borrowed from `self`, of a type that crosses as itself.
     Slice(Value),
+    /// `RStr<'_>` borrowed from `self`.
+    RStr,
+    /// `RSlice<'_, T>` borrowed from `self`.
+    RSlice(Value),
 }
 
 fn pb() -> TokenStream {
@@ -141,23 +150,22 @@ pub(crate) fn result_ok_type(ty: &Type) -> syn::Result<Option<&Type>> {
 impl Value {
     /// Classifies a type in a value position.
     pub(crate) fn parse(ty: &Type) -> syn::Result<Self> {
-        let kind =
-            match ty {
-                Type::Paren(p) => return Self::parse(&p.elem),
-                Type::Group(g) => return Self::parse(&g.elem),
-                Type::Tuple(t) if t.elems.is_empty() => Kind::Plain,
-                Type::Tuple(t) if t.elems.len() <= 4 => Kind::Tuple(
-                    t.elems
-                        .iter()
-                        .map(Self::parse)
-                        .collect::<syn::Result<_>>()?,
-                ),
-                Type::Tuple(t) => return Err(unsupported(t, " (tuples of more than 4 elements)")),
-                Type::Path(p) if p.qself.is_none() => {
-                    let last = p.path.segments.last().expect("a path has a segment");
-                    let name = last.ident.to_string();
-                    let args = generic_args(last);
-                    match (name.as_str(), args.as_slice()) {
+        let kind = match ty {
+            Type::Paren(p) => return Self::parse(&p.elem),
+            Type::Group(g) => return Self::parse(&g.elem),
+            Type::Tuple(t) if t.elems.is_empty() => Kind::Plain,
+            Type::Tuple(t) if t.elems.len() <= 4 => Kind::Tuple(
+                t.elems
+                    .iter()
+                    .map(Self::parse)
+                    .collect::<syn::Result<_>>()?,
+            ),
+            Type::Tuple(t) => return Err(unsupported(t, " (tuples of more than 4 elements)")),
+            Type::Path(p) if p.qself.is_none() => {
+                let last = p.path.segments.last().expect("a path has a segment");
+                let name = last.ident.to_string();
+                let args = generic_args(last);
+                match (name.as_str(), args.as_slice()) {
                         (
                             "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64"
                             | "isize" | "f32" | "f64" | "bool",
@@ -185,15 +193,21 @@ impl Value {
                             | "str" | "Self",
                             _,
                         ) => return Err(unsupported(ty, "")),
+                        _ if borrows(ty) => return Err(unsupported(
+                            ty,
+                            " (a borrow can only be a method's own parameter or result: `&str`, `&[T]`, `RStr<'_>` or `RSlice<'_, T>`)",
+                        )),
                         _ => Kind::AsIs,
                     }
-                }
-                Type::Reference(_) => return Err(unsupported(
+            }
+            Type::Reference(_) => {
+                return Err(unsupported(
                     ty,
-                    " (a borrow can only be a method's own parameter or result: `&str` or `&[T]`)",
-                )),
-                _ => return Err(unsupported(ty, "")),
-            };
+                    " (a borrow can only be a method's own parameter or result: `&str`, `&[T]`, `RStr<'_>` or `RSlice<'_, T>`)",
+                ))
+            }
+            _ => return Err(unsupported(ty, "")),
+        };
         Ok(Self {
             kind,
             written: ty.clone(),
@@ -317,13 +331,70 @@ fn tuple_name(n: usize) -> syn::Ident {
     quote::format_ident!("Tuple{}", n)
 }
 
-/// `&str` / `&[T]` behind a shared, lifetime-elided reference.
+/// Whether `ty` names a lifetime other than `'static` (a borrow).
+fn borrows(ty: &Type) -> bool {
+    fn walk(tokens: TokenStream) -> bool {
+        let mut after_quote = false;
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == '\'' => after_quote = true,
+                proc_macro2::TokenTree::Ident(i) if after_quote => {
+                    if i != "static" {
+                        return true;
+                    }
+                    after_quote = false;
+                }
+                proc_macro2::TokenTree::Group(g) => {
+                    if walk(g.stream()) {
+                        return true;
+                    }
+                    after_quote = false;
+                }
+                _ => after_quote = false,
+            }
+        }
+        false
+    }
+    walk(ty.to_token_stream())
+}
+
+/// `&str` / `&[T]` behind a shared, lifetime-elided reference, or abi_stable's
+/// `RStr<'_>` / `RSlice<'_, T>`.
 enum Borrow<'t> {
     Str,
     Slice(&'t Type),
+    RStr,
+    RSlice(&'t Type),
+}
+
+/// `RStr<'_>` or `RSlice<'_, T>` (with the elided lifetime written out).
+fn r_borrow(ty: &Type) -> Option<Borrow<'_>> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut args = args.args.iter();
+    let Some(GenericArgument::Lifetime(lifetime)) = args.next() else {
+        return None;
+    };
+    if lifetime.ident != "_" {
+        return None;
+    }
+    match (last.ident.to_string().as_str(), args.next(), args.next()) {
+        ("RStr", None, None) => Some(Borrow::RStr),
+        ("RSlice", Some(GenericArgument::Type(elem)), None) => Some(Borrow::RSlice(elem)),
+        _ => None,
+    }
 }
 
 fn borrow(ty: &Type) -> syn::Result<Option<Borrow<'_>>> {
+    if let Some(b) = r_borrow(ty) {
+        return Ok(Some(b));
+    }
     let Type::Reference(r) = ty else {
         return Ok(None);
     };
@@ -362,6 +433,8 @@ impl Param {
                     Param::SliceCopied(elem)
                 }
             }
+            Some(Borrow::RStr) => Param::RStr,
+            Some(Borrow::RSlice(elem)) => Param::RSlice(r_slice_elem(ty, elem)?),
             None => Param::Value(Value::parse(ty)?),
         })
     }
@@ -375,8 +448,8 @@ impl Param {
                 let inner = v.ffi();
                 quote!(#pb::Own<#inner>)
             }
-            Param::Str => quote!(#pb::FfiStr),
-            Param::Slice(v) => {
+            Param::Str | Param::RStr => quote!(#pb::FfiStr),
+            Param::Slice(v) | Param::RSlice(v) => {
                 let inner = v.ffi();
                 quote!(#pb::FfiSlice<#inner>)
             }
@@ -398,6 +471,8 @@ impl Param {
             }
             Param::Str => quote!(#pb::FfiStr::new(#e)),
             Param::Slice(_) => quote!(#pb::FfiSlice::new(#e)),
+            Param::RStr => quote!(#pb::FfiStr::new(#st::RStr::as_str(&#e))),
+            Param::RSlice(_) => quote!(#pb::FfiSlice::new(#st::RSlice::as_slice(&#e))),
             Param::SliceCopied(v) => {
                 let each = v.lower(quote!(x));
                 quote!(#pb::Own(#e.iter().cloned().map(|x| #each).collect::<#st::RVec<_>>()))
@@ -407,9 +482,12 @@ impl Param {
 
     /// Plugin side: the viewed argument `e` raised to an owned binding.
     pub(crate) fn raise(&self, e: TokenStream) -> TokenStream {
+        let st = std_types();
         match self {
             Param::Value(v) => v.raise(e),
             Param::Str | Param::Slice(_) => e,
+            Param::RStr => quote!(#st::RStr::from_str(#e)),
+            Param::RSlice(_) => quote!(#st::RSlice::from_slice(#e)),
             Param::SliceCopied(v) => {
                 let each = v.raise(quote!(x));
                 quote!(#e.into_iter().map(|x| #each).collect::<::std::vec::Vec<_>>())
@@ -429,19 +507,33 @@ impl Param {
     pub(crate) fn owned(&self, written: &Type) -> TokenStream {
         match self {
             Param::Value(_) => written.to_token_stream(),
-            Param::Str => quote!(::std::string::String),
-            Param::Slice(v) | Param::SliceCopied(v) => {
+            Param::Str | Param::RStr => quote!(::std::string::String),
+            Param::Slice(v) | Param::SliceCopied(v) | Param::RSlice(v) => {
                 let elem = v.written();
                 quote!(::std::vec::Vec<#elem>)
             }
         }
     }
 
+    /// How the owned argument `e` (read as [`owned`](Self::owned)) is passed
+    /// to the method.
+    pub(crate) fn pass_owned(&self, e: TokenStream) -> TokenStream {
+        let st = std_types();
+        match self {
+            Param::Value(_) => e,
+            Param::Str | Param::Slice(_) | Param::SliceCopied(_) => quote!(&#e),
+            Param::RStr => quote!(#st::RStr::from_str(&#e)),
+            Param::RSlice(_) => quote!(#st::RSlice::from_slice(&#e)),
+        }
+    }
+
     /// The named types that cross as themselves.
     pub(crate) fn as_is_types(&self, out: &mut Vec<Type>) {
         match self {
-            Param::Value(v) | Param::Slice(v) | Param::SliceCopied(v) => v.as_is_types(out),
-            Param::Str => {}
+            Param::Value(v) | Param::Slice(v) | Param::SliceCopied(v) | Param::RSlice(v) => {
+                v.as_is_types(out)
+            }
+            Param::Str | Param::RStr => {}
         }
     }
 }
@@ -461,6 +553,8 @@ impl Ret {
                 }
                 Ret::Slice(elem)
             }
+            Some(Borrow::RStr) => Ret::RStr,
+            Some(Borrow::RSlice(elem)) => Ret::RSlice(r_slice_elem(ty, elem)?),
             None => Ret::Value(Value::parse(ty)?),
         })
     }
@@ -481,8 +575,8 @@ impl Ret {
                 let inner = v.ffi();
                 quote!(#pb::Own<#inner>)
             }
-            Ret::Str => quote!(#pb::FfiStr),
-            Ret::Slice(v) => {
+            Ret::Str | Ret::RStr => quote!(#pb::FfiStr),
+            Ret::Slice(v) | Ret::RSlice(v) => {
                 let inner = v.ffi();
                 quote!(#pb::FfiSlice<#inner>)
             }
@@ -492,6 +586,7 @@ impl Ret {
     /// Plugin side: the method's result `e` lowered.
     pub(crate) fn lower(&self, e: TokenStream) -> TokenStream {
         let pb = pb();
+        let st = std_types();
         match self {
             Ret::Value(v) => {
                 let lowered = v.lower(e);
@@ -499,18 +594,24 @@ impl Ret {
             }
             Ret::Str => quote!(#pb::FfiStr::new(#e)),
             Ret::Slice(_) => quote!(#pb::FfiSlice::new(#e)),
+            Ret::RStr => quote!(#pb::FfiStr::new(#st::RStr::as_str(&#e))),
+            Ret::RSlice(_) => quote!(#pb::FfiSlice::new(#st::RSlice::as_slice(&#e))),
         }
     }
 
     /// Host side: the viewed result `e` raised.
     pub(crate) fn raise(&self, e: TokenStream) -> TokenStream {
+        let st = std_types();
         match self {
             Ret::Value(v) => v.raise(e),
             Ret::Str | Ret::Slice(_) => e,
+            Ret::RStr => quote!(#st::RStr::from_str(#e)),
+            Ret::RSlice(_) => quote!(#st::RSlice::from_slice(#e)),
         }
     }
 
-    /// Whether the result borrows from `self`.
+    /// Whether the result is borrowed from the plugin's object (it cannot
+    /// come back from another process).
     pub(crate) fn is_borrow(&self) -> bool {
         !matches!(self, Ret::Value(_))
     }
@@ -528,16 +629,39 @@ impl Ret {
                 let elem = v.written();
                 (quote!(::std::vec::Vec<#elem>), quote!(#e.to_vec()))
             }
+            Ret::RStr => (
+                quote!(::std::string::String),
+                quote!(::std::borrow::ToOwned::to_owned(#e.as_str())),
+            ),
+            Ret::RSlice(v) => {
+                let elem = v.written();
+                (
+                    quote!(::std::vec::Vec<#elem>),
+                    quote!(#e.as_slice().to_vec()),
+                )
+            }
         }
     }
 
     /// The named types that cross as themselves.
     pub(crate) fn as_is_types(&self, out: &mut Vec<Type>) {
         match self {
-            Ret::Value(v) | Ret::Slice(v) => v.as_is_types(out),
-            Ret::Str => {}
+            Ret::Value(v) | Ret::Slice(v) | Ret::RSlice(v) => v.as_is_types(out),
+            Ret::Str | Ret::RStr => {}
         }
     }
+}
+
+/// The element of `RSlice<'_, T>`: a type that crosses as itself.
+fn r_slice_elem(ty: &Type, elem: &Type) -> syn::Result<Value> {
+    let elem = Value::parse(elem)?;
+    if !elem.is_identity() {
+        return Err(unsupported(
+            ty,
+            " (an `RSlice<'_, T>` holds values that cross as themselves: numbers, bool, abi_stable types; use `&[T]` for others)",
+        ));
+    }
+    Ok(elem)
 }
 
 /// A `StableAbi` check with a clear message for a type that crosses as

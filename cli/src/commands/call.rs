@@ -74,7 +74,7 @@ fn parse<'a>(table: &MethodTable, tokens: &'a [String]) -> Result<Vec<Call<'a>>,
         };
         if !(table.serializable)(index as u32) {
             return Err(Failure::Failed(format!(
-                "`{}` cannot be called from the command line: its arguments or result have no serde support (or it returns a borrow)",
+                "`{}` cannot be called from the command line: its arguments or result have no serde support",
                 info.signature
             )));
         }

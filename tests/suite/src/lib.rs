@@ -38,6 +38,7 @@ pub const PACKAGES: &[&str] = &[
     "fixture-calc",
     "fixture-greeter-next",
     "fixture-crashy",
+    "fixture-types",
     "compat-plugin-1_0",
     "compat-plugin-1_1",
     "compat-plugin-2_0",
@@ -172,7 +173,8 @@ pub fn demo_builder() -> PluginHostBuilder {
 /// The host configuration of the isolation tests, and of the program their
 /// hosts run isolated plugins in (`plugboard-test-runner`, which must
 /// register the same interfaces and services): the demo's, with every demo
-/// interface, `Calc` and the crashing fixture's `Crashy` registered.
+/// interface, `Calc`, the crashing fixture's `Crashy` and the type-coverage
+/// fixture's `Types` registered.
 pub fn isolation_builder() -> PluginHostBuilder {
     use plugboard_demo::{Calc, Counter, Greeter, KeyValue};
     demo_builder()
@@ -181,6 +183,7 @@ pub fn isolation_builder() -> PluginHostBuilder {
         .interface::<dyn Counter>()
         .interface::<dyn Calc>()
         .interface::<dyn fixture_crash_interface::Crashy>()
+        .interface::<dyn fixture_types_interface::Types>()
 }
 
 /// How many times any host's [`CountingAdder`] has been called in this
