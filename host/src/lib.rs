@@ -67,6 +67,7 @@ mod discover;
 mod dispense;
 pub mod display;
 mod dynamic;
+mod elf_check;
 mod error;
 mod handshake;
 mod host;
@@ -94,3 +95,12 @@ pub use plugin::{CallError, Plugin};
 pub use registry::{EntryInfo, LibraryInfo, LoadTimings, PluginInfo};
 pub use report::{FileOutcome, LoadReport};
 pub use vet::{ChecksumsError, Inspection};
+
+/// Test-only plumbing, not part of the API: the ELF load-safety check the
+/// vet step runs (`elf_check::check`), reachable from integration tests
+/// (`tests/elf_differential.rs` dlopens what it accepts in a child process).
+/// `Err` carries the refusal reason.
+#[doc(hidden)]
+pub fn __elf_check(bytes: &[u8]) -> Result<(), String> {
+    elf_check::check(bytes).map_err(|problem| problem.reason)
+}

@@ -7,8 +7,10 @@
 //! those of a shared library (checked before the rest is read, so a large
 //! file that is not a library costs one small read), and then, on the whole
 //! file: this platform's format and architecture, a shared library whose
-//! every loadable segment lies inside the file, the exported root module and
-//! the plugboard metadata. Then the SHA-256 allowlist and the signature, if
+//! every loadable segment lies inside the file, whose program headers and
+//! dynamic section glibc's loader can follow without reading outside the
+//! file or the mapped image ([`crate::elf_check`]), the exported root module
+//! and the plugboard metadata. Then the SHA-256 allowlist and the signature, if
 //! the host asks for them. The same bytes are what the next steps copy and
 //! load.
 
@@ -314,6 +316,18 @@ pub(crate) fn examine(bytes: &[u8]) -> Result<Examined, LoadErrorKind> {
                 size: len,
             });
         }
+    }
+    // `object`'s view is not the loader's (it reads `e_phnum == PN_XNUM`
+    // from section header 0, and only looks at PT_LOAD ranges): read the
+    // program headers and dynamic section again, as glibc's loader will.
+    // After the platform checks, so that a library for another machine is
+    // reported as that (its relocations and page layout are judged by the
+    // rules of the machine it says it is for), and after the truncation
+    // check, whose error is the more specific one.
+    if file.format() == object::BinaryFormat::Elf {
+        crate::elf_check::check(bytes).map_err(|problem| LoadErrorKind::NotALibrary {
+            reason: problem.reason,
+        })?;
     }
     let root = plugboard_interface::__private::ROOT_SYMBOL.as_bytes();
     let exports_root = file.exports().is_ok_and(|exports| {
