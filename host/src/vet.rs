@@ -6,12 +6,13 @@
 //! written by group or others (OpenSSH's StrictModes), its first bytes are
 //! those of a shared library (checked before the rest is read, so a large
 //! file that is not a library costs one small read), and then, on the whole
-//! file: this platform's format and architecture, a shared library whose
-//! every loadable segment lies inside the file, whose program headers and
-//! dynamic section glibc's loader can follow without reading outside the
-//! file or the mapped image ([`crate::elf_check`]), the exported root module
-//! and the plugboard metadata. Then the SHA-256 allowlist and the signature, if
-//! the host asks for them. The same bytes are what the next steps copy and
+//! file: the SHA-256 allowlist and the signature, if the host asks for them
+//! (first, so that a tampered file is reported as tampered), then this
+//! platform's format and architecture, a shared library whose every
+//! loadable segment lies inside the file, whose program headers and dynamic
+//! section glibc's loader can follow without reading outside the file or
+//! the mapped image ([`crate::elf_check`]), the exported root module and the
+//! plugboard metadata. The same bytes are what the next steps copy and
 //! load.
 
 use std::{
@@ -237,12 +238,16 @@ pub(crate) fn file(
         }));
     }
 
-    let examined = examine(&bytes).map_err(fail)?;
     // Hashing costs about as much as everything else in the vet together:
     // only when the allowlist needs it or the caller wants to show it.
     let digest: Option<[u8; 32]> =
         (want_digest || policy.checksums.is_some()).then(|| Sha256::digest(&bytes).into());
     let sha256 = digest.as_ref().map(|d| hex(d));
+    // The allowlist and the signature, when the host asks for them, come
+    // before the object checks (all only read bytes): a file that is not
+    // the one allowed or signed is reported as such even when the change
+    // also broke its structure, since tampering is the diagnosis that
+    // helps, and no parser reads a file the host's keys do not vouch for.
     if let (Some(allowed), Some(digest), Some(sha256)) = (&policy.checksums, &digest, &sha256) {
         check_checksum(path, digest, sha256, allowed)?;
     }
@@ -251,6 +256,7 @@ pub(crate) fn file(
     } else {
         Some(check_signature(path, &bytes, &policy.trusted_keys)?)
     };
+    let examined = examine(&bytes).map_err(fail)?;
 
     Ok(Vetted {
         stamp: FileStamp::of(&meta),
