@@ -16,6 +16,9 @@ use std::{
     time::Duration,
 };
 
+pub mod attack;
+pub mod watching;
+
 use plugboard_demo::AddHelper;
 use plugboard_host::{testing::build_cdylibs, PluginHost, PluginHostBuilder, LIBRARY_EXTENSION};
 use plugboard_interface::PluginError;
@@ -235,7 +238,8 @@ pub fn rerun_in_child(
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("1 passed"),
-        "the test failed in its child process:\n{stdout}\n{}",
+        "the test failed in its child process ({}):\n{stdout}\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     Some(out)
@@ -273,10 +277,33 @@ impl Marker {
         self.path.exists()
     }
 
+    /// How many times a `fixture-marker` library's constructor has run in
+    /// this process (each run appends one line).
+    pub fn runs(&self) -> usize {
+        fs::read_to_string(&self.path).map_or(0, |text| text.lines().count())
+    }
+
     /// The marker file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// How many file descriptors this process has open (Linux: the entries of
+/// `/proc/self/fd`, less the one listing them). Count in a process of its
+/// own ([`rerun_in_child`]): other tests' threads open files too.
+pub fn open_descriptors() -> usize {
+    fs::read_dir("/proc/self/fd")
+        .expect("listing /proc/self/fd")
+        .count()
+        - 1
+}
+
+/// How many file descriptors process `pid` has open (Linux).
+pub fn open_descriptors_of(pid: u32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("listing the child's descriptors")
+        .count()
 }
 
 /// A child process whose standard output is read line by line.
