@@ -34,7 +34,7 @@ pub(crate) fn open(path: &Path, copy: PrivateCopy) -> Result<Opened, LoadError> 
     let started = std::time::Instant::now();
     let opened = open_library(copy.path());
     let dlopen = started.elapsed();
-    copy.loaded();
+    copy.loaded(opened.is_ok());
     let library = opened.map_err(|e| {
         fail(LoadErrorKind::OpenFailed {
             reason: e.to_string(),
