@@ -74,6 +74,7 @@ mod host;
 pub mod isolation;
 mod layout;
 mod load;
+mod mapped;
 mod plugin;
 mod private_copy;
 mod registry;
