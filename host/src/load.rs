@@ -136,7 +136,7 @@ fn check_root_layout(path: &Path, lib_header: &LibHeader) -> Result<(), LoadErro
     layout::check_layouts(host_layout, library_layout, library_is_older).map_err(|errors| {
         log::debug!(
             "{}: the full root-module layout report:\n{errors}",
-            path.display()
+            crate::display::path(path)
         );
         incompatible(layout::summarize(&errors), errors.to_string())
     })

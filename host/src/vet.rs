@@ -411,7 +411,7 @@ fn check_permissions(path: &Path, meta: &fs::Metadata) -> Result<(), LoadError> 
             LoadError::new(
                 path,
                 LoadErrorKind::InsecurePermissions {
-                    what: format!("{kind} {}", what.display()),
+                    what: format!("{kind} {}", crate::display::path(what)),
                     mode,
                     owner: m.uid(),
                 },

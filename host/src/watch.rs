@@ -353,7 +353,7 @@ impl PluginHost {
             log::info!(
                 "removed {} ({}, generation {})",
                 shown(path),
-                library.info.name,
+                shown(&library.info.name),
                 library.info.generation
             );
             return Some(WatchEvent::Removed {

@@ -57,13 +57,18 @@ impl LoadError {
 }
 
 impl fmt::Display for LoadError {
+    /// One line: the file ([`display::path`](crate::display::path)), what
+    /// happened and what to do. Text from the plugin (its names, versions,
+    /// cookie, init error, the loader's message) has its control characters
+    /// escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::display::controls_escaped;
         write!(
             f,
             "{}: {}. {}",
             crate::display::path(&self.path),
-            self.kind,
-            self.hint()
+            controls_escaped(&self.kind),
+            controls_escaped(&self.hint())
         )
     }
 }

@@ -106,7 +106,7 @@ impl PluginHost {
     ) -> Result<Loaded, LoadError> {
         let config = &self.config;
         check::isolable(path, metadata, protocol, &config.specs)?;
-        log::debug!("loading {} in a process of its own", path.display());
+        log::debug!("loading {} in a process of its own", shown(path));
         let started = Instant::now();
         let (child, loaded) =
             crate::isolation::parent::Child::start(path, copy, metadata, protocol, config)?;

@@ -5,6 +5,9 @@ use std::process::{Command, Output};
 
 use plugboard_tests::{library, LineReader, PluginDir};
 
+#[path = "cli/attacks.rs"]
+mod attacks;
+
 fn demo_app(args: &[&str]) -> Output {
     command(args).output().expect("run demo-app")
 }

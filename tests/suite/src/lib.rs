@@ -143,6 +143,15 @@ impl PluginDir {
         self.path().join(format!("{file_stem}.{LIBRARY_EXTENSION}"))
     }
 
+    /// The path `file_stem.<ext>` in this folder, for any file name (one
+    /// that is not UTF-8, say).
+    pub fn file_named(&self, file_stem: &std::ffi::OsStr) -> PathBuf {
+        let mut name = file_stem.to_owned();
+        name.push(".");
+        name.push(LIBRARY_EXTENSION);
+        self.path().join(name)
+    }
+
     /// 0755 whatever the umask (0002 on many desktops): the copy passes the
     /// host's strict-permissions check, which these tests do not mean to test.
     fn copy_in(&self, src: &Path, dst: &Path) -> PathBuf {
