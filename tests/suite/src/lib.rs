@@ -38,6 +38,7 @@ pub const PACKAGES: &[&str] = &[
     "fixture-panic-in-init",
     "fixture-chatty",
     "fixture-marker",
+    "fixture-forged",
     "fixture-calc",
     "fixture-greeter-next",
     "fixture-crashy",

@@ -10,7 +10,7 @@ use std::fs;
 use plugboard_demo::{Greeter, KeyValue};
 use plugboard_host::{LoadErrorKind, Plugin};
 use plugboard_tests::{
-    attack, demo_host, library, open_descriptors, rerun_in_child, Marker, PluginDir,
+    attack, demo_builder, demo_host, library, open_descriptors, rerun_in_child, Marker, PluginDir,
 };
 
 /// The five demo plugins.
@@ -125,4 +125,44 @@ fn a_duplicate_never_runs_its_constructor_and_no_library_keeps_a_descriptor() {
         after, before,
         "descriptors kept open by 2 loaded libraries and 40 refused duplicates"
     );
+}
+
+/// Finding 7: metadata is not proof. A library not built with plugboard,
+/// carrying a copy of the greeter's metadata and a symbol by the root
+/// module's name, passes every check that reads bytes, and without
+/// signatures the loader runs its constructor before the host can tell (the
+/// limit the README states). With a trusted key — the README's
+/// recommendation for any folder others can write to — it is refused as
+/// unsigned before any of its code runs.
+#[test]
+fn metadata_is_not_proof_and_a_trusted_key_refuses_a_forged_library_before_it_runs() {
+    let Some(marker) = Marker::in_child(
+        "metadata_is_not_proof_and_a_trusted_key_refuses_a_forged_library_before_it_runs",
+    ) else {
+        return;
+    };
+    let dir = PluginDir::new();
+    let forged = dir.add("fixture-forged");
+    let (inspection, verdict) = demo_host().inspect_file(&forged).unwrap();
+    assert_eq!(inspection.metadata.library, "greeter");
+    assert_eq!(verdict.unwrap(), 1, "its handshake is the greeter's");
+
+    let (_, public) = plugboard_host::signing::generate_keypair().unwrap();
+    let signed_only = demo_builder().trust_key(&public).unwrap().build();
+    let err = signed_only.load_file(&forged).unwrap_err();
+    assert!(
+        matches!(err.kind(), LoadErrorKind::Unsigned { .. }),
+        "{err}"
+    );
+    assert!(
+        !marker.ran(),
+        "a trusted key refuses it before its code runs"
+    );
+
+    let err = demo_host().load_file(&forged).unwrap_err();
+    assert!(
+        matches!(err.kind(), LoadErrorKind::AbiStableMismatch { .. }),
+        "{err}"
+    );
+    assert!(marker.ran(), "without a signature, its constructor runs");
 }
