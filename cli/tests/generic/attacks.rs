@@ -99,3 +99,66 @@ fn vet_shows_hostile_file_names_escaped_one_line_each_and_reversibly() {
     let refusals = lines.iter().filter(|l| l.starts_with("refused")).count();
     assert_eq!(refusals, 6, "{text}");
 }
+
+/// The README's signed-plugins setup, step by step, with a key folder that
+/// does not exist yet: a folder of signed plugins vets, with the key that
+/// signed each; a file slipped in beside them unsigned (a library that
+/// copies a plugin's metadata) is refused before anything of it runs.
+#[test]
+fn the_signed_plugins_setup_of_the_readme_works_from_scratch() {
+    let work = tempfile::tempdir().unwrap();
+    let keys = work.path().join("keys");
+    let out = plugboard(&["keygen", "--out", keys.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (secret, public) = (keys.join("plugboard.key"), keys.join("plugboard.pub"));
+
+    let dir = PluginDir::new();
+    let plugins: Vec<PathBuf> = ["greeter", "kv"].map(|p| dir.add(p)).into();
+    let out = Command::new(env!("CARGO_BIN_EXE_plugboard"))
+        .args(["sign", "--key"])
+        .arg(&secret)
+        .args(&plugins)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vet = || {
+        let out = plugboard(&[
+            "vet",
+            dir.path().to_str().unwrap(),
+            "--trusted-key",
+            public.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let doc = vet();
+    assert_eq!(doc["ok"], 2, "{doc}");
+    assert!(doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["signed_by"].as_str().is_some_and(|k| k.len() == 64)));
+
+    dir.add("fixture-forged");
+    let doc = vet();
+    assert_eq!(
+        (doc["ok"].as_u64(), doc["refused"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let kinds: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["Unsigned"]);
+}
