@@ -56,12 +56,12 @@ pub fn path(path: &Path) -> Shown<'_> {
 /// way, and every other character, backslashes included, kept: for a
 /// message that holds file names already shown (which it leaves as they
 /// are) beside text from a plugin (which cannot reach the terminal raw).
-pub(crate) fn controls_escaped<T: fmt::Display + ?Sized>(value: &T) -> ControlsEscaped<'_, T> {
+pub fn controls_escaped<T: fmt::Display + ?Sized>(value: &T) -> ControlsEscaped<'_, T> {
     ControlsEscaped(value)
 }
 
 /// A message written with [`controls_escaped`].
-pub(crate) struct ControlsEscaped<'a, T: ?Sized>(&'a T);
+pub struct ControlsEscaped<'a, T: ?Sized>(&'a T);
 
 impl<T: fmt::Display + ?Sized> fmt::Display for ControlsEscaped<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

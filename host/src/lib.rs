@@ -9,10 +9,10 @@
 //! (list the   (no code runs: (cookie, ABI,  (a sealed   (dlopen the  (the library  (the        (name →     (interface,
 //!  folder)    file, size,    protocol,      private     copy, root   says what its library's   plugin,     version,
 //!             permissions,   interface      copy of the module       metadata      own init)   snapshot    layout and
-//!             object checks, majors, free   vetted      layout)      said; the                 swapped     methods
-//!             metadata,      names — from   bytes)                   interfaces                atomically) checked once,
-//!             checksum,      the metadata)                           registered                            factory
-//!             signature)                                             match)                                called)
+//!             checksum,      majors, free   vetted      layout)      said; the                 swapped     methods
+//!             signature,     names — from   bytes)                   interfaces                atomically) checked once,
+//!             object checks, the metadata)                           registered                            factory
+//!             metadata)                                              match)                                called)
 //! ```
 //!
 //! Every step can refuse a file with a typed [`LoadError`]; one refused file

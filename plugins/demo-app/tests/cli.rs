@@ -1,5 +1,8 @@
 //! `demo-app`, the demo application's command line (`plugboard_cli::run`
 //! with its host configuration), run as a process on real plugin libraries.
+//!
+//! Longer than 400 lines: one or two tests per command, sharing the helpers
+//! below; issue 18's attacks are in `cli/attacks.rs`.
 
 use std::process::{Command, Output};
 
