@@ -7,14 +7,9 @@ impl<'i, 'a> DynamicCheck<'i, 'a> {
     /// Whether the loader may write `len` bytes at `addr`: inside a
     /// writable segment's memory, or any segment's with text relocations.
     pub(super) fn writable(&self, addr: u64, len: u64) -> bool {
-        let textrel = self.dynamic.get(DT_TEXTREL).is_some()
-            || self
-                .dynamic
-                .get(DT_FLAGS)
-                .is_some_and(|f| f & DF_TEXTREL != 0);
         self.image
             .mapped_load(addr, len)
-            .is_some_and(|l| textrel || l.flags & PF_W != 0)
+            .is_some_and(|l| self.textrel || l.flags & PF_W != 0)
     }
 
     /// Notes what a relocation leaves at `addr` if that is in an init,
@@ -219,18 +214,22 @@ impl<'i, 'a> DynamicCheck<'i, 'a> {
         let has_tls = self.image.has_tls;
         for i in 0..count {
             let (offset, info, addend) = self.entry(addr + i * entsize, rela);
-            let what = format!("relocation {i} of the {name} table");
+            // Named only in a refusal: formatting it per entry would cost more
+            // than the checks.
+            let what = || format!("relocation {i} of the {name} table");
             let sym = self.r_sym(info);
             if sym >= nsyms {
                 return refuse(format!(
-                    "{what} names symbol {sym}, but the symbol table has {nsyms} entries"
+                    "{} names symbol {sym}, but the symbol table has {nsyms} entries",
+                    what()
                 ));
             }
             let r_type = self.r_type(info);
             let kind = match self.machine.classify {
                 Some(classify) => classify(r_type).ok_or_else(|| ElfProblem {
                     reason: format!(
-                        "{what} has type {r_type}, which glibc's {} loader does not apply to a shared library",
+                        "{} has type {r_type}, which glibc's {} loader does not apply to a shared library",
+                        what(),
                         self.machine.name
                     ),
                 })?,
@@ -241,7 +240,8 @@ impl<'i, 'a> DynamicCheck<'i, 'a> {
             };
             if kind.width != 0 && !self.writable(offset, kind.width) {
                 return refuse(format!(
-                    "{what} writes {} bytes at address {offset:#x}, outside the memory of every writable PT_LOAD segment",
+                    "{} writes {} bytes at address {offset:#x}, outside the memory of every writable PT_LOAD segment",
+                    what(),
                     kind.width
                 ));
             }
@@ -252,11 +252,12 @@ impl<'i, 'a> DynamicCheck<'i, 'a> {
             match kind.effect {
                 Effect::IRelative => {
                     self.image
-                        .require_code(&format!("the resolver of {what}"), addend)?;
+                        .require_code(&format!("the resolver of {}", what()), addend)?;
                 }
                 Effect::Tls if defined_here && !has_tls => {
                     return refuse(format!(
-                        "{what} refers to this library's thread-local storage, but it has no PT_TLS segment"
+                        "{} refers to this library's thread-local storage, but it has no PT_TLS segment",
+                        what()
                     ));
                 }
                 _ => {}

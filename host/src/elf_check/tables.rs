@@ -38,6 +38,10 @@ pub(super) struct DynamicCheck<'i, 'a> {
     pub(super) slots: BTreeMap<u64, Vec<SlotValue>>,
     /// The init, fini and preinit arrays: (tag, address, size).
     pub(super) arrays: Vec<(u64, u64, u64)>,
+    /// Whether the library has text relocations (`DT_TEXTREL`, or
+    /// `DF_TEXTREL` in `DT_FLAGS`): the loader may then write to any
+    /// segment.
+    pub(super) textrel: bool,
 }
 
 impl<'i, 'a> DynamicCheck<'i, 'a> {
@@ -60,6 +64,8 @@ impl<'i, 'a> DynamicCheck<'i, 'a> {
             symbols: Vec::new(),
             slots: BTreeMap::new(),
             arrays: Vec::new(),
+            textrel: dynamic.get(DT_TEXTREL).is_some()
+                || dynamic.get(DT_FLAGS).is_some_and(|f| f & DF_TEXTREL != 0),
         };
         check.names()?;
         let nsyms = check.hash_tables()?;
