@@ -224,10 +224,11 @@ impl PluginHostBuilder {
         Ok(self)
     }
 
-    /// At most this many libraries loaded from one file stay mapped
-    /// (default 8): its generations, counting those of a file removed and
-    /// added again, and those refused after `dlopen` (whose init failed,
-    /// say). A further version is refused
+    /// At most this many libraries loaded from one file stay mapped in the
+    /// host's process (default 8): its generations, counting those of a
+    /// file removed and added again, and those refused after `dlopen` (whose
+    /// init failed, say). An isolated plugin's library is mapped in its
+    /// runner process, not counted here. A further version is refused
     /// ([`LoadErrorKind::TooManyGenerations`](crate::LoadErrorKind::TooManyGenerations))
     /// before it is vetted, and the previous one keeps serving. Libraries
     /// are never unloaded: only a restart gives their memory back.

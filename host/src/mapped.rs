@@ -1,6 +1,7 @@
-//! What the host has mapped, against its limits. Libraries are never
-//! unloaded, so every library `dlopen` mapped counts for as long as the
-//! process lives: one being dispensed, one replaced by a newer generation,
+//! What the host has mapped into its own process, against its limits.
+//! Libraries are never unloaded, so every library `dlopen` mapped counts
+//! for as long as the process lives (an isolated plugin's library is mapped
+//! in its runner process, and not counted here): one being dispensed, one replaced by a newer generation,
 //! one whose file was removed (and perhaps added again), and one refused
 //! after `dlopen` (its init failed, its layout or interfaces did not
 //! match). The limits are checked before a file is even vetted.
