@@ -5,6 +5,9 @@ use std::process::{Command, Output};
 
 use plugboard_tests::PluginDir;
 
+#[path = "generic/attacks.rs"]
+mod attacks;
+
 fn plugboard(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_plugboard"))
         .args(args)

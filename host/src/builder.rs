@@ -50,7 +50,7 @@ pub(crate) struct Config {
     pub(crate) specs: Vec<InterfaceSpec>,
     pub(crate) panic_policy: PanicPolicy,
     pub(crate) vet: VetPolicy,
-    pub(crate) max_generations: usize,
+    pub(crate) limits: crate::mapped::Limits,
     pub(crate) debounce: Duration,
     pub(crate) shared: Arc<Shared>,
     pub(crate) isolation: Settings,
@@ -69,6 +69,7 @@ pub struct PluginHostBuilder {
     panic_policy: PanicPolicy,
     vet_policy: VetPolicy,
     max_generations: usize,
+    max_libraries: usize,
     debounce: Duration,
     isolation: Settings,
 }
@@ -89,6 +90,7 @@ impl Default for PluginHostBuilder {
             panic_policy: PanicPolicy::default(),
             vet_policy: VetPolicy::default(),
             max_generations: 8,
+            max_libraries: 256,
             debounce: Duration::from_millis(250),
             isolation: Settings::default(),
         }
@@ -222,11 +224,27 @@ impl PluginHostBuilder {
         Ok(self)
     }
 
-    /// At most this many generations of one file stay mapped (default 8),
-    /// counting those of a file removed and added again: a further version
-    /// is refused and the previous one keeps serving.
+    /// At most this many libraries loaded from one file stay mapped in the
+    /// host's process (default 8): its generations, counting those of a
+    /// file removed and added again, and those refused after `dlopen` (whose
+    /// init failed, say). An isolated plugin's library is mapped in its
+    /// runner process, not counted here. A further version is refused
+    /// ([`LoadErrorKind::TooManyGenerations`](crate::LoadErrorKind::TooManyGenerations))
+    /// before it is vetted, and the previous one keeps serving. Libraries
+    /// are never unloaded: only a restart gives their memory back.
     pub fn max_generations(mut self, generations: usize) -> Self {
         self.max_generations = generations.max(1);
+        self
+    }
+
+    /// At most this many libraries stay mapped in total, from all files,
+    /// counted as [`max_generations`](Self::max_generations) counts them
+    /// (default 256). A further file is refused
+    /// ([`LoadErrorKind::TooManyLibraries`](crate::LoadErrorKind::TooManyLibraries))
+    /// before it is vetted. It bounds what a folder others can fill, or a
+    /// file rewritten again and again, can cost the host.
+    pub fn max_libraries(mut self, libraries: usize) -> Self {
+        self.max_libraries = libraries.max(1);
         self
     }
 
@@ -315,7 +333,10 @@ impl PluginHostBuilder {
             specs,
             panic_policy: self.panic_policy,
             vet: self.vet_policy,
-            max_generations: self.max_generations,
+            limits: crate::mapped::Limits {
+                per_path: self.max_generations,
+                total: self.max_libraries,
+            },
             debounce: self.debounce,
             shared: Arc::new(Shared {
                 host_name: self.host_name,

@@ -96,7 +96,7 @@ pub(crate) fn entry(
             layout::check_methods(expected, &host, actual, &found).map_err(|m| {
                 log::debug!(
                     "{}: plugin `{}`: {}\n{}",
-                    candidate.path.display(),
+                    crate::display::path(candidate.path),
                     entry.name(),
                     m.summary,
                     m.details
@@ -116,7 +116,7 @@ pub(crate) fn entry(
             layout::check_layouts(spec.layout, entry.layout(), older).map_err(|errors| {
                 log::debug!(
                     "{}: the full layout report for plugin `{}`:\n{errors}",
-                    candidate.path.display(),
+                    crate::display::path(candidate.path),
                     entry.name()
                 );
                 mismatch(layout::summarize(&errors), errors.to_string())

@@ -1,9 +1,22 @@
 //! Showing file names and other text from plugins safely on a terminal: a
-//! control character (a line break, an escape sequence) is written as an
-//! escape, and bytes that are not UTF-8 as `\xNN`, so that every name shown
-//! is one line, sends nothing to the terminal, and can be typed back.
+//! control character (a line break, an escape sequence) or a character that
+//! reorders or separates lines (Unicode bidirectional controls, U+2028,
+//! U+2029) is written as an escape, and bytes that are not UTF-8 as `\xNN`,
+//! so that every name shown is one line, sends nothing to the terminal, and
+//! can be typed back ([`shown`]). A message that holds names already shown
+//! and text a plugin supplied is written with [`controls_escaped`].
 
 use std::{ffi::OsStr, fmt, path::Path};
+
+/// Whether `c` must not reach a terminal as it is: a control character, or
+/// one that separates lines or reorders text.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
 
 /// `text` with control characters and non-UTF-8 bytes escaped.
 pub fn shown<T: AsRef<OsStr> + ?Sized>(text: &T) -> Shown<'_> {
@@ -22,7 +35,7 @@ impl fmt::Display for Shown<'_> {
                     '\r' => f.write_str("\\r")?,
                     '\t' => f.write_str("\\t")?,
                     '\\' => f.write_str("\\\\")?,
-                    c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32)?,
+                    c if needs_escape(c) => write!(f, "\\u{{{:x}}}", c as u32)?,
                     c => fmt::Write::write_char(f, c)?,
                 }
             }
@@ -39,12 +52,50 @@ pub fn path(path: &Path) -> Shown<'_> {
     Shown(path.as_os_str())
 }
 
+/// `value`'s text with the characters [`shown`] escapes escaped the same
+/// way, and every other character, backslashes included, kept: for a
+/// message that holds file names already shown (which it leaves as they
+/// are) beside text from a plugin (which cannot reach the terminal raw).
+pub fn controls_escaped<T: fmt::Display + ?Sized>(value: &T) -> ControlsEscaped<'_, T> {
+    ControlsEscaped(value)
+}
+
+/// A message written with [`controls_escaped`].
+pub struct ControlsEscaped<'a, T: ?Sized>(&'a T);
+
+impl<T: fmt::Display + ?Sized> fmt::Display for ControlsEscaped<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Escaping<'a, 'b>(&'a mut fmt::Formatter<'b>);
+        impl fmt::Write for Escaping<'_, '_> {
+            fn write_str(&mut self, text: &str) -> fmt::Result {
+                for c in text.chars() {
+                    match c {
+                        '\n' => self.0.write_str("\\n")?,
+                        '\r' => self.0.write_str("\\r")?,
+                        '\t' => self.0.write_str("\\t")?,
+                        c if needs_escape(c) => write!(self.0, "\\u{{{:x}}}", c as u32)?,
+                        c => fmt::Write::write_char(self.0, c)?,
+                    }
+                }
+                Ok(())
+            }
+        }
+        fmt::write(&mut Escaping(f), format_args!("{}", self.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::shown;
+    use super::{controls_escaped, shown};
 
     #[test]
     fn control_characters_and_bad_bytes_are_escaped() {
+        assert_eq!(
+            shown("lib\u{202e}os.so").to_string(),
+            "lib\\u{202e}os.so",
+            "a bidirectional override would show another name"
+        );
+        assert_eq!(shown("a\u{2028}b").to_string(), "a\\u{2028}b");
         assert_eq!(shown("lib\nevil.so").to_string(), "lib\\nevil.so");
         assert_eq!(
             shown("lib\u{1b}[31mred.so").to_string(),
@@ -58,5 +109,14 @@ mod tests {
             let name = std::ffi::OsStr::from_bytes(b"lib\xffx.so");
             assert_eq!(shown(name).to_string(), "lib\\xffx.so");
         }
+    }
+
+    #[test]
+    fn messages_keep_what_is_shown_and_escape_what_a_plugin_wrote() {
+        let message = format!("{}: {}", shown("a\\b\n.so"), "plugin said \u{1b}[2J\n");
+        assert_eq!(
+            controls_escaped(&message).to_string(),
+            "a\\\\b\\n.so: plugin said \\u{1b}[2J\\n"
+        );
     }
 }

@@ -9,10 +9,10 @@
 //! (list the   (no code runs: (cookie, ABI,  (a sealed   (dlopen the  (the library  (the        (name →     (interface,
 //!  folder)    file, size,    protocol,      private     copy, root   says what its library's   plugin,     version,
 //!             permissions,   interface      copy of the module       metadata      own init)   snapshot    layout and
-//!             object checks, majors, free   vetted      layout)      said; the                 swapped     methods
-//!             metadata,      names — from   bytes)                   interfaces                atomically) checked once,
-//!             checksum,      the metadata)                           registered                            factory
-//!             signature)                                             match)                                called)
+//!             checksum,      majors, free   vetted      layout)      said; the                 swapped     methods
+//!             signature,     names — from   bytes)                   interfaces                atomically) checked once,
+//!             object checks, the metadata)                           registered                            factory
+//!             metadata)                                              match)                                called)
 //! ```
 //!
 //! Every step can refuse a file with a typed [`LoadError`]; one refused file
@@ -67,12 +67,14 @@ mod discover;
 mod dispense;
 pub mod display;
 mod dynamic;
+mod elf_check;
 mod error;
 mod handshake;
 mod host;
 pub mod isolation;
 mod layout;
 mod load;
+mod mapped;
 mod plugin;
 mod private_copy;
 mod registry;
@@ -94,3 +96,12 @@ pub use plugin::{CallError, Plugin};
 pub use registry::{EntryInfo, LibraryInfo, LoadTimings, PluginInfo};
 pub use report::{FileOutcome, LoadReport};
 pub use vet::{ChecksumsError, Inspection};
+
+/// Test-only plumbing, not part of the API: the ELF load-safety check the
+/// vet step runs (`elf_check::check`), reachable from integration tests
+/// (`tests/elf_differential.rs` dlopens what it accepts in a child process).
+/// `Err` carries the refusal reason.
+#[doc(hidden)]
+pub fn __elf_check(bytes: &[u8]) -> Result<(), String> {
+    elf_check::check(bytes).map_err(|problem| problem.reason)
+}

@@ -1,6 +1,6 @@
 //! Step 4 of loading: open the vetted private copy with the platform's
-//! loader and read its plugboard root module ([`open`]); and, once every
-//! check has passed, run the library's own init ([`init`]). This is where
+//! loader ([`dlopen`]) and read its plugboard root module ([`root`]); and,
+//! once every check has passed, run the library's own init ([`init`]). This is where
 //! plugboard runs a library's code — its constructors run inside `dlopen` —
 //! and one of the modules with `unsafe`.
 
@@ -23,25 +23,52 @@ pub(crate) struct Opened {
     pub(crate) dlopen: std::time::Duration,
 }
 
-/// Opens the private copy of `path` and initialises its plugboard root
-/// module, after checking its layout against this host's. Errors name
+/// A library the loader mapped (its constructors have run). It is never
+/// closed: objects dispensed from it may outlive every handle the host
+/// keeps, and a library refused from here on stays mapped too.
+pub(crate) struct Dlopened {
+    library: &'static Library,
+    /// How long `dlopen` took.
+    took: std::time::Duration,
+}
+
+/// Opens the private copy of `path` with the platform's loader. Errors name
 /// `path`.
-///
-/// The library is never closed: objects dispensed from it may outlive every
-/// handle the host keeps.
-pub(crate) fn open(path: &Path, copy: PrivateCopy) -> Result<Opened, LoadError> {
-    let fail = |kind| LoadError::new(path, kind);
+pub(crate) fn dlopen(path: &Path, copy: PrivateCopy) -> Result<Dlopened, LoadError> {
     let started = std::time::Instant::now();
     let opened = open_library(copy.path());
-    let dlopen = started.elapsed();
-    copy.loaded();
+    let took = started.elapsed();
+    copy.loaded(opened.is_ok());
     let library = opened.map_err(|e| {
-        fail(LoadErrorKind::OpenFailed {
-            reason: e.to_string(),
-        })
+        LoadError::new(
+            path,
+            LoadErrorKind::OpenFailed {
+                reason: e.to_string(),
+            },
+        )
     })?;
     // Never unloaded: dispensed objects point into the library's code and data.
-    let library: &'static Library = Box::leak(Box::new(library));
+    Ok(Dlopened {
+        library: Box::leak(Box::new(library)),
+        took,
+    })
+}
+
+/// [`dlopen`] and [`root`] in one (a runner process, which loads one
+/// library, counts nothing).
+pub(crate) fn open(path: &Path, copy: PrivateCopy) -> Result<Opened, LoadError> {
+    root(path, dlopen(path, copy)?)
+}
+
+/// Initialises the plugboard root module of the library loaded from
+/// `path`, after checking its layout against this host's. Errors name
+/// `path`.
+pub(crate) fn root(path: &Path, dlopened: Dlopened) -> Result<Opened, LoadError> {
+    let fail = |kind| LoadError::new(path, kind);
+    let Dlopened {
+        library,
+        took: dlopen,
+    } = dlopened;
 
     let symbol = plugboard_interface::__private::ROOT_SYMBOL;
     // SAFETY: the symbol, when present, is the `static LibHeader` that
@@ -109,7 +136,7 @@ fn check_root_layout(path: &Path, lib_header: &LibHeader) -> Result<(), LoadErro
     layout::check_layouts(host_layout, library_layout, library_is_older).map_err(|errors| {
         log::debug!(
             "{}: the full root-module layout report:\n{errors}",
-            path.display()
+            crate::display::path(path)
         );
         incompatible(layout::summarize(&errors), errors.to_string())
     })

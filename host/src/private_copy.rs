@@ -6,15 +6,28 @@
 //! grown or shrunk once sealed); elsewhere a read-only file in a fresh
 //! folder only this user can enter (0700). Either way the copy is read back
 //! and compared with the vetted bytes before it is loaded.
+//!
+//! No descriptor stays open once the library is mapped (a mapping keeps its
+//! pages alive by itself). The loader remembers libraries by the path they
+//! were opened under and returns the old library for a path it has seen, so
+//! every copy is opened under a path never used before in this process: a
+//! memfd through a symbolic link `<n>-<name>` to `/proc/self/fd/N` in a
+//! fresh 0700 folder (the descriptor number `N` is reused as soon as it is
+//! closed, the link's name never is), removed with the folder after
+//! `dlopen`. Only when no such folder can be made is the memfd opened as
+//! `/proc/self/fd/N` and then kept open for the life of the process. (A
+//! backtrace therefore cannot read a plugin's symbols from its file.)
+//!
 //! This is one of the modules with `unsafe` (the `memfd` system calls).
 
 use std::{
     fs::File,
     io::{self, Read, Seek, Write},
     path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
 };
 
-/// A private copy, alive until dropped (load it before dropping it).
+/// A private copy, alive until [`loaded`](PrivateCopy::loaded).
 pub(crate) struct PrivateCopy {
     path: PathBuf,
     /// Keeps the memfd open, or the file and its folder in place.
@@ -24,7 +37,15 @@ pub(crate) struct PrivateCopy {
 // The fields are never read: holding them keeps the copy alive.
 #[allow(dead_code)]
 enum Keep {
-    File(File),
+    /// A memfd, opened through a link in a private folder.
+    Linked {
+        memfd: File,
+        folder: tempfile::TempDir,
+    },
+    /// A memfd opened as `/proc/self/fd/N`: once mapped, kept open for
+    /// good, or the next copy given descriptor `N` would load as this one.
+    Memfd(File),
+    /// A read-only file in a private folder.
     Dir(tempfile::TempDir),
     /// Someone else keeps it.
     Borrowed,
@@ -42,19 +63,20 @@ impl PrivateCopy {
     pub(crate) fn descriptor(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         use std::os::fd::AsFd;
         match &self._keep {
-            Keep::File(file) => Some(file.as_fd()),
+            Keep::Linked { memfd: file, .. } | Keep::Memfd(file) => Some(file.as_fd()),
             Keep::Dir(_) | Keep::Borrowed => None,
         }
     }
 
     /// The copy a runner of an isolated plugin was handed by its host: the
-    /// sealed memfd it inherited as `file`.
+    /// sealed memfd it inherited as `file` (the runner loads one library,
+    /// so it may keep the descriptor).
     #[cfg(target_os = "linux")]
     pub(crate) fn inherited(file: File) -> Self {
         use std::os::fd::AsRawFd;
         Self {
             path: PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd())),
-            _keep: Keep::File(file),
+            _keep: Keep::Memfd(file),
         }
     }
 
@@ -67,19 +89,46 @@ impl PrivateCopy {
         }
     }
 
-    /// Call it once the path was given to `dlopen`. A memfd stays open for
-    /// the life of the process: the loader remembers libraries by path, and a
-    /// `/proc/self/fd/N` path is reused as soon as descriptor `N` is closed,
-    /// so closing it would make the next copy's `dlopen` return this library.
-    /// A copy in a private folder has a unique path, and is removed (where
-    /// the platform lets a mapped file go; Windows keeps it).
-    pub(crate) fn loaded(self) {
+    /// Call it once `dlopen` has run, with whether it mapped the library:
+    /// closes the memfd and removes the link or the file with its folder
+    /// (where the platform lets a mapped file go; Windows keeps it). Only a
+    /// mapped memfd without a link stays open (see the module docs).
+    pub(crate) fn loaded(self, mapped: bool) {
         match self._keep {
-            Keep::File(file) => std::mem::forget(file),
-            Keep::Dir(dir) => drop(dir),
-            Keep::Borrowed => {}
+            Keep::Memfd(file) if mapped => std::mem::forget(file),
+            keep => drop(keep),
         }
     }
+}
+
+/// A name no copy of this process has had before: `<n>-<name>`, with
+/// anything but ASCII letters, digits, `.`, `-` and `_` replaced by `_` (it
+/// appears in the loader's messages).
+fn unique_name(name: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{n}-{plain}")
+}
+
+/// A new folder only this user can enter.
+fn private_folder() -> io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new().prefix("plugboard-").tempdir()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(dir)
 }
 
 /// Makes a private copy of `bytes` (named after `name` for diagnostics) and
@@ -140,9 +189,29 @@ fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
     if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(PrivateCopy {
-        path: PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd())),
-        _keep: Keep::File(file),
+    let fd_path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    let linked = private_folder().and_then(|folder| {
+        let link = folder.path().join(unique_name(name));
+        std::os::unix::fs::symlink(&fd_path, &link)?;
+        Ok((folder, link))
+    });
+    Ok(match linked {
+        Ok((folder, link)) => PrivateCopy {
+            path: link,
+            _keep: Keep::Linked {
+                memfd: file,
+                folder,
+            },
+        },
+        Err(e) => {
+            log::debug!(
+                "no folder for a link to the private copy ({e}); its descriptor stays open"
+            );
+            PrivateCopy {
+                path: fd_path,
+                _keep: Keep::Memfd(file),
+            }
+        }
     })
 }
 
@@ -153,13 +222,8 @@ fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
 
 /// A read-only copy in a new folder only this user can enter.
 fn make_copy_in_private_dir(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
-    let dir = tempfile::Builder::new().prefix("plugboard-").tempdir()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
-    }
-    let path = dir.path().join(name);
+    let dir = private_folder()?;
+    let path = dir.path().join(unique_name(name));
     let mut file = File::create(&path)?;
     file.write_all(bytes)?;
     file.sync_all()?;

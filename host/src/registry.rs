@@ -36,7 +36,8 @@ pub struct LibraryInfo {
     /// The plugins of the negotiated protocol version.
     pub entries: Vec<EntryInfo>,
     /// 1 for the first library loaded from this path; one more for each
-    /// newer version of the file loaded beside it (see
+    /// newer version of the file loaded beside it, also after the file was
+    /// removed and added again (see
     /// [`PluginHost::watch`](crate::PluginHost::watch)).
     pub generation: u32,
     /// How long each step of loading took.
@@ -205,14 +206,14 @@ impl Snapshot {
         self.live.iter().find(|l| l.info.path == path)
     }
 
-    /// How many libraries loaded from `path` are mapped into the host
-    /// (live or retired; isolated ones are not).
-    pub(crate) fn mapped(&self, path: &Path) -> usize {
-        self.live
-            .iter()
-            .chain(&self.retired)
-            .filter(|l| l.info.path == path && l.runtime.is_mapped())
-            .count()
+    /// The newest generation loaded from `path`, live or retired (0 if
+    /// none): a file removed and added again goes on counting.
+    pub(crate) fn last_generation(&self, path: &Path) -> u32 {
+        self.all()
+            .filter(|l| l.info.path == path)
+            .map(|l| l.info.generation)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Every library mapped, live or retired, in load order of each list.

@@ -26,20 +26,39 @@ pub fn generate_keypair() -> io::Result<(String, String)> {
 }
 
 /// Writes a key pair as `<dir>/plugboard.key` (secret, mode 0600) and
-/// `<dir>/plugboard.pub`; refuses to overwrite either. Returns both paths.
+/// `<dir>/plugboard.pub`, creating `dir` (mode 0700) if it does not exist;
+/// refuses to overwrite either file. Returns both paths.
 ///
 /// # Errors
 ///
 /// A file exists already, or cannot be written.
 pub fn write_keypair(dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
     let (secret, public) = generate_keypair()?;
+    if !dir.is_dir() {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(dir).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot create {}: {e}", crate::display::path(dir)),
+            )
+        })?;
+    }
     let secret_path = dir.join("plugboard.key");
     let public_path = dir.join("plugboard.pub");
     for p in [&secret_path, &public_path] {
         if p.exists() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
-                format!("{} exists already; not overwriting a key", p.display()),
+                format!(
+                    "{} exists already; not overwriting a key",
+                    crate::display::path(p)
+                ),
             ));
         }
     }

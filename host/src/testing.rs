@@ -24,7 +24,8 @@ pub use crate::layout::layouts_compatible;
 
 /// Reads the plugboard metadata out of a library's bytes, with every
 /// object-level check of the vet step (format, architecture, shared library,
-/// segments inside the bytes, exported root module, metadata and its
+/// segments inside the bytes, program headers and dynamic section as the
+/// platform's loader reads them, exported root module, metadata and its
 /// target), **without loading or running anything**. Never panics, whatever
 /// the bytes: it is the pre-load parser the fuzz target and property tests
 /// exercise.

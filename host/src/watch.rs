@@ -30,6 +30,7 @@ use notify::{
 use crate::{
     discover::{self, is_candidate},
     display::shown,
+    host::Writer,
     vet::FileStamp,
     LibraryInfo, LoadError, PluginHost,
 };
@@ -334,25 +335,25 @@ impl PluginHost {
 
     /// Brings the registry in line with the files at `paths`.
     fn apply(&self, paths: &[PathBuf]) -> Vec<WatchEvent> {
-        let mut refused = self.writer();
+        let mut writer = self.writer();
         paths
             .iter()
-            .filter_map(|p| self.apply_one(p, &mut refused))
+            .filter_map(|p| self.apply_one(p, &mut writer))
             .collect()
     }
 
-    /// Brings the registry in line with the file at `path` (the writer's
-    /// lock is held: `refused` is behind it).
-    fn apply_one(&self, path: &Path, refused: &mut Refused) -> Option<WatchEvent> {
+    /// Brings the registry in line with the file at `path` (`writer` is
+    /// behind the writers' lock).
+    fn apply_one(&self, path: &Path, writer: &mut Writer) -> Option<WatchEvent> {
         let live = self.snapshot().live(path).cloned();
         let Ok(meta) = std::fs::metadata(path) else {
-            refused.forget(path);
+            writer.refused.forget(path);
             // Gone: stop dispensing it.
             let library = self.retire(live.as_ref()?.info.path.as_path())?;
             log::info!(
                 "removed {} ({}, generation {})",
                 shown(path),
-                library.info.name,
+                shown(&library.info.name),
                 library.info.generation
             );
             return Some(WatchEvent::Removed {
@@ -363,14 +364,14 @@ impl PluginHost {
         };
         let stamp = FileStamp::of(&meta);
         if live.as_ref().is_some_and(|l| l.stamp.same_content(&stamp))
-            || refused.unchanged(path, &stamp)
+            || writer.refused.unchanged(path, &stamp)
         {
             return None;
         }
-        let result = self.load_generation(path, live.as_ref());
+        let result = self.load_generation(writer, path, live.as_ref());
         match &result {
-            Ok(_) => refused.forget(path),
-            Err(_) => refused.remember(path),
+            Ok(_) => writer.refused.forget(path),
+            Err(_) => writer.refused.remember(path),
         }
         Some(match (result, live) {
             (Ok(library), None) => WatchEvent::Added(library),

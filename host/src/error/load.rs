@@ -57,13 +57,18 @@ impl LoadError {
 }
 
 impl fmt::Display for LoadError {
+    /// One line: the file ([`display::path`](crate::display::path)), what
+    /// happened and what to do. Text from the plugin (its names, versions,
+    /// cookie, init error, the loader's message) has its control characters
+    /// escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::display::controls_escaped;
         write!(
             f,
             "{}: {}. {}",
             crate::display::path(&self.path),
-            self.kind,
-            self.hint()
+            controls_escaped(&self.kind),
+            controls_escaped(&self.hint())
         )
     }
 }
@@ -260,11 +265,22 @@ pub enum LoadErrorKind {
     /// used as it (major version, layout or methods differ).
     #[error("{}", .0.without_path())]
     IncompatibleInterface(DispenseError),
-    /// A new version of a file would exceed the host's cap on generations
-    /// mapped (libraries are never unloaded).
-    #[error("not loading the new version: {mapped} generations of this file are mapped already and the limit is {limit} (libraries are never unloaded)")]
+    /// One more library from this file would exceed the host's cap on
+    /// libraries mapped per file (libraries are never unloaded; see
+    /// [`PluginHostBuilder::max_generations`](crate::PluginHostBuilder::max_generations)).
+    #[error("not loading the new version: {mapped} libraries loaded from this file are mapped already and the limit is {limit} (libraries are never unloaded)")]
     TooManyGenerations {
-        /// Generations mapped now.
+        /// Libraries from this file mapped now.
+        mapped: usize,
+        /// The host's limit.
+        limit: usize,
+    },
+    /// One more library would exceed the host's cap on libraries mapped in
+    /// total (see
+    /// [`PluginHostBuilder::max_libraries`](crate::PluginHostBuilder::max_libraries)).
+    #[error("not loading it: {mapped} libraries are mapped already and the limit is {limit} (libraries are never unloaded)")]
+    TooManyLibraries {
+        /// Libraries mapped now.
         mapped: usize,
         /// The host's limit.
         limit: usize,
@@ -329,6 +345,7 @@ impl LoadErrorKind {
             Self::AlreadyLoaded => "AlreadyLoaded",
             Self::IncompatibleInterface(e) => e.kind_name(),
             Self::TooManyGenerations { .. } => "TooManyGenerations",
+            Self::TooManyLibraries { .. } => "TooManyLibraries",
             Self::InitFailed { .. } => "InitFailed",
             Self::Isolation { .. } => "Isolation",
             Self::Crashed { .. } => "Crashed",
@@ -366,6 +383,7 @@ impl LoadErrorKind {
             Self::AlreadyLoaded => "A file is loaded once; to load a new build, replace the file (a watched folder loads it as a new generation).",
             Self::IncompatibleInterface(e) => return e.hint(),
             Self::TooManyGenerations { .. } => "The previous generation keeps serving; restart the host to reclaim the memory.",
+            Self::TooManyLibraries { .. } => "Remove files the host need not load, or restart the host to reclaim the memory (or raise its limit).",
             Self::InitFailed { .. } => "Report this to the plugin's author.",
             Self::Isolation { .. } => "Check that the host can start its plugin runner, or load the plugin in-process.",
             Self::Crashed { .. } => "The library crashes while it loads; report this to the plugin's author (it would have ended the host in-process).",

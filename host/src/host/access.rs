@@ -259,7 +259,11 @@ impl PluginHost {
             .map(|library| {
                 let result = library.runtime.shutdown();
                 if let Err(e) = &result {
-                    log::warn!("{}: shutdown failed: {e}", library.info.path.display());
+                    log::warn!(
+                        "{}: shutdown failed: {}",
+                        crate::display::path(&library.info.path),
+                        crate::display::controls_escaped(e)
+                    );
                 }
                 (library.info.path.clone(), result)
             })

@@ -19,7 +19,10 @@ use crate::{
     builder::Config,
     check, discover,
     dispense::CheckCache,
-    handshake, private_copy,
+    display::shown,
+    handshake,
+    mapped::Mapped,
+    private_copy,
     registry::{Library, LibraryInfo, LoadTimings, Registry, Snapshot},
     vet::{self},
     watch::Refused,
@@ -55,11 +58,20 @@ pub struct PluginHost {
     config: Config,
     registry: Registry,
     /// Serialises the writers of the registry (dispensing never takes it),
-    /// and holds what they remember of refused files.
-    writer: Mutex<Refused>,
+    /// and holds what they keep track of.
+    writer: Mutex<Writer>,
     /// Numbers libraries in load order (for shutdown in reverse order).
     sequence: AtomicU64,
     closed: AtomicBool,
+}
+
+/// What the writers of the registry keep track of, behind their lock.
+#[derive(Default)]
+pub(crate) struct Writer {
+    /// The refused files, so that an unchanged one is not vetted again.
+    pub(crate) refused: Refused,
+    /// The libraries mapped into the host, against its limits.
+    pub(crate) mapped: Mapped,
 }
 
 /// Times the steps of one load.
@@ -85,7 +97,7 @@ impl PluginHost {
         Self {
             config,
             registry: Registry::default(),
-            writer: Mutex::new(Refused::default()),
+            writer: Mutex::new(Writer::default()),
             sequence: AtomicU64::new(0),
             closed: AtomicBool::new(false),
         }
@@ -100,7 +112,7 @@ impl PluginHost {
     }
 
     /// Takes the writers' lock (loads, reloads, removals).
-    pub(crate) fn writer(&self) -> MutexGuard<'_, Refused> {
+    pub(crate) fn writer(&self) -> MutexGuard<'_, Writer> {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -143,9 +155,9 @@ impl PluginHost {
         let outcomes = files
             .into_iter()
             .map(|path| {
-                let result = self.load_new(&path);
+                let result = self.load_new(&mut writer, &path);
                 if result.is_err() {
-                    writer.remember(&path);
+                    writer.refused.remember(&path);
                 }
                 FileOutcome { result, path }
             })
@@ -159,44 +171,36 @@ impl PluginHost {
     ///
     /// A [`LoadError`] naming the file and the reason it was refused.
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<LibraryInfo, LoadError> {
-        let _writer = self.writer();
-        self.load_new(path.as_ref())
+        self.load_new(&mut self.writer(), path.as_ref())
     }
 
-    /// Loads a file this host has not loaded (the writer's lock is held).
-    pub(crate) fn load_new(&self, path: &Path) -> Result<LibraryInfo, LoadError> {
+    /// Loads a file this host has not loaded.
+    fn load_new(&self, writer: &mut Writer, path: &Path) -> Result<LibraryInfo, LoadError> {
         if self.registry.load().live(path).is_some() {
             return Err(LoadError::new(path, LoadErrorKind::AlreadyLoaded));
         }
-        self.load_generation(path, None)
+        self.load_generation(writer, path, None)
     }
 
     /// The load flow of one file: vet → handshake → private copy → load →
     /// confirm and check interfaces → init → register. `replacing` is the
-    /// live generation of the same file that the new one replaces. The
-    /// writer's lock is held.
+    /// live generation of the same file that the new one replaces.
+    /// `writer` is behind the writers' lock.
     pub(crate) fn load_generation(
         &self,
+        writer: &mut Writer,
         path: &Path,
         replacing: Option<&Arc<Library>>,
     ) -> Result<LibraryInfo, LoadError> {
         let config = &self.config;
         let snapshot = self.registry.snapshot();
-        let mapped = snapshot.mapped(path);
-        if mapped >= config.max_generations {
-            return Err(LoadError::new(
-                path,
-                LoadErrorKind::TooManyGenerations {
-                    mapped,
-                    limit: config.max_generations,
-                },
-            ));
-        }
+        // 0. Libraries are never unloaded: what the host maps is capped.
+        writer.mapped.check(path, config.limits)?;
         let mut clock = Clock(Instant::now());
         let mut timings = LoadTimings::default();
 
         // 1. Vet: nothing of the file runs.
-        log::debug!("vetting {}", path.display());
+        log::debug!("vetting {}", shown(path));
         let vetted = vet::file(path, &config.vet, false)?;
         timings.vet = clock.lap();
 
@@ -216,7 +220,15 @@ impl PluginHost {
         let loaded = if config.isolation.applies(path, metadata, protocol) {
             self.load_isolated(path, copy, metadata, protocol, &mut timings)?
         } else {
-            self.load_in_process(path, copy, metadata, protocol, &mut timings, &mut clock)?
+            self.load_in_process(
+                &mut writer.mapped,
+                path,
+                copy,
+                metadata,
+                protocol,
+                &mut timings,
+                &mut clock,
+            )?
         };
 
         // 7. Register its plugins.
@@ -232,7 +244,7 @@ impl PluginHost {
                 .iter()
                 .map(|(info, ..)| info.clone())
                 .collect(),
-            generation: replacing.map_or(1, |old| old.info.generation + 1),
+            generation: snapshot.last_generation(path) + 1,
             timings,
             isolated: !loaded.runtime.is_mapped(),
         };

@@ -10,7 +10,10 @@ use plugboard_interface::{metadata::Metadata, HostContext, PluginEntry};
 
 use super::{Clock, PluginHost};
 use crate::{
-    check, handshake, load,
+    check,
+    display::shown,
+    handshake, load,
+    mapped::Mapped,
     private_copy::PrivateCopy,
     registry::{EntryInfo, LoadTimings, Runtime},
     services, LoadError,
@@ -28,11 +31,14 @@ pub(super) struct Loaded {
 }
 
 impl PluginHost {
-    /// Steps 4–6 in the host: `dlopen` (the library's constructors run) and
-    /// the root module's layout; the library says what its metadata said
-    /// and the registered interfaces match; its own init.
+    /// Steps 4–6 in the host: `dlopen` (the library's constructors run; it
+    /// stays mapped whatever happens next, and `mapped` counts it) and the
+    /// root module's layout; the library says what its metadata said and the
+    /// registered interfaces match; its own init.
+    #[allow(clippy::too_many_arguments)] // the load's state, step by step
     pub(super) fn load_in_process(
         &self,
+        mapped: &mut Mapped,
         path: &Path,
         copy: PrivateCopy,
         metadata: &Metadata,
@@ -41,8 +47,10 @@ impl PluginHost {
         clock: &mut Clock,
     ) -> Result<Loaded, LoadError> {
         let config = &self.config;
-        log::debug!("loading {} from its private copy", path.display());
-        let opened = load::open(path, copy)?;
+        log::debug!("loading {} from its private copy", shown(path));
+        let dlopened = load::dlopen(path, copy)?;
+        mapped.add(path);
+        let opened = load::root(path, dlopened)?;
         timings.dlopen = opened.dlopen;
         timings.layout = clock.lap() - opened.dlopen;
 
@@ -98,7 +106,7 @@ impl PluginHost {
     ) -> Result<Loaded, LoadError> {
         let config = &self.config;
         check::isolable(path, metadata, protocol, &config.specs)?;
-        log::debug!("loading {} in a process of its own", path.display());
+        log::debug!("loading {} in a process of its own", shown(path));
         let started = Instant::now();
         let (child, loaded) =
             crate::isolation::parent::Child::start(path, copy, metadata, protocol, config)?;

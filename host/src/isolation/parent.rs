@@ -420,8 +420,8 @@ impl Child {
         }
         log::info!(
             "{}: restarting the plugin's process ({}); objects dispensed before are made again, without their state",
-            self.path.display(),
-            cause.message()
+            crate::display::path(&self.path),
+            crate::display::controls_escaped(&cause.message())
         );
         match self.launch(state, generation + 1, failures) {
             Ok(_) => Ok(()),

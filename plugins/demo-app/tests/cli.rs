@@ -1,9 +1,15 @@
 //! `demo-app`, the demo application's command line (`plugboard_cli::run`
 //! with its host configuration), run as a process on real plugin libraries.
+//!
+//! Longer than 400 lines: one or two tests per command, sharing the helpers
+//! below; issue 18's attacks are in `cli/attacks.rs`.
 
 use std::process::{Command, Output};
 
 use plugboard_tests::{library, LineReader, PluginDir};
+
+#[path = "cli/attacks.rs"]
+mod attacks;
 
 fn demo_app(args: &[&str]) -> Output {
     command(args).output().expect("run demo-app")

@@ -16,6 +16,9 @@ use std::{
     time::Duration,
 };
 
+pub mod attack;
+pub mod watching;
+
 use plugboard_demo::AddHelper;
 use plugboard_host::{testing::build_cdylibs, PluginHost, PluginHostBuilder, LIBRARY_EXTENSION};
 use plugboard_interface::PluginError;
@@ -35,6 +38,7 @@ pub const PACKAGES: &[&str] = &[
     "fixture-panic-in-init",
     "fixture-chatty",
     "fixture-marker",
+    "fixture-forged",
     "fixture-calc",
     "fixture-greeter-next",
     "fixture-crashy",
@@ -141,6 +145,15 @@ impl PluginDir {
         self.path().join(format!("{file_stem}.{LIBRARY_EXTENSION}"))
     }
 
+    /// The path `file_stem.<ext>` in this folder, for any file name (one
+    /// that is not UTF-8, say).
+    pub fn file_named(&self, file_stem: &std::ffi::OsStr) -> PathBuf {
+        let mut name = file_stem.to_owned();
+        name.push(".");
+        name.push(LIBRARY_EXTENSION);
+        self.path().join(name)
+    }
+
     /// 0755 whatever the umask (0002 on many desktops): the copy passes the
     /// host's strict-permissions check, which these tests do not mean to test.
     fn copy_in(&self, src: &Path, dst: &Path) -> PathBuf {
@@ -238,7 +251,8 @@ pub fn rerun_in_child(
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("1 passed"),
-        "the test failed in its child process:\n{stdout}\n{}",
+        "the test failed in its child process ({}):\n{stdout}\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     Some(out)
@@ -276,10 +290,33 @@ impl Marker {
         self.path.exists()
     }
 
+    /// How many times a `fixture-marker` library's constructor has run in
+    /// this process (each run appends one line).
+    pub fn runs(&self) -> usize {
+        fs::read_to_string(&self.path).map_or(0, |text| text.lines().count())
+    }
+
     /// The marker file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// How many file descriptors this process has open (Linux: the entries of
+/// `/proc/self/fd`, less the one listing them). Count in a process of its
+/// own ([`rerun_in_child`]): other tests' threads open files too.
+pub fn open_descriptors() -> usize {
+    fs::read_dir("/proc/self/fd")
+        .expect("listing /proc/self/fd")
+        .count()
+        - 1
+}
+
+/// How many file descriptors process `pid` has open (Linux).
+pub fn open_descriptors_of(pid: u32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("listing the child's descriptors")
+        .count()
 }
 
 /// A child process whose standard output is read line by line.

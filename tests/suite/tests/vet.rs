@@ -10,8 +10,9 @@ use std::{
 };
 
 use plugboard_demo::{Greeter, KeyValue};
+use plugboard_host::display::shown;
 use plugboard_host::{LoadError, LoadErrorKind, Plugin, PluginHost, PluginHostBuilder};
-use plugboard_tests::{demo_builder, demo_host, library, Marker, PluginDir};
+use plugboard_tests::{attack, demo_builder, demo_host, library, set_mode, Marker, PluginDir};
 
 fn refusal(host: &PluginHost, file: &Path) -> LoadError {
     match host.load_file(file) {
@@ -317,6 +318,44 @@ fn the_bad_file_corpus_is_refused_and_the_good_plugins_still_answer() {
     ));
     // A plugin for another application.
     expect.push((dir.add("fixture-wrong-cookie"), &["CookieMismatch"]));
+    // Issue 18: headers the loader reads differently (copies of a real
+    // plugin with a few bytes changed), a duplicate that carries a
+    // constructor, a library that only copies a plugin's metadata (its
+    // constructor runs: only signatures refuse it first), and hostile names
+    // (garbage, and a plugin others may write) that must print escaped.
+    let greeter = fs::read(library("greeter")).unwrap();
+    expect.push((
+        dir.write(
+            "attack-pn-xnum",
+            &attack::pn_xnum_with_a_load_past_the_end(&greeter),
+        ),
+        &["NotALibrary"],
+    ));
+    expect.push((
+        dir.write(
+            "attack-dynamic-outside",
+            &attack::dynamic_outside_every_load(&greeter),
+        ),
+        &["NotALibrary"],
+    ));
+    dir.add("fixture-marker");
+    expect.push((
+        dir.add_as("fixture-marker", "zz-second-marker"),
+        &["DuplicatePlugin"],
+    ));
+    expect.push((dir.add("fixture-forged"), &["AbiStableMismatch"]));
+    for name in attack::hostile_names() {
+        let garbage = dir.file_named(&name);
+        fs::write(&garbage, noise(4096, 13)).unwrap();
+        set_mode(&garbage, 0o755);
+        expect.push((garbage, &["NotALibrary"]));
+        let mut writable = name.clone();
+        writable.push("-writable");
+        let writable = dir.file_named(&writable);
+        fs::copy(library("toolbox"), &writable).unwrap();
+        set_mode(&writable, 0o666);
+        expect.push((writable, &["InsecurePermissions"]));
+    }
 
     let host = demo_host();
     let report = host.load_dir(dir.path());
@@ -332,12 +371,13 @@ fn the_bad_file_corpus_is_refused_and_the_good_plugins_still_answer() {
         );
         let text = err.to_string();
         assert!(
-            text.starts_with(&file.display().to_string()),
+            text.starts_with(&shown(file).to_string()),
             "names the file: {text}"
         );
         assert!(!text.contains('\n'), "one line: {text}");
+        assert!(!text.contains('\u{1b}'), "no escape sequence: {text}");
     }
-    assert_eq!(report.loaded().count(), 2, "{report}");
+    assert_eq!(report.loaded().count(), 3, "{report}");
     assert!(report.outcome(&good).unwrap().result.is_ok());
 
     let greeter: Plugin<dyn Greeter> = host.dispense("greeter").unwrap();

@@ -2,54 +2,19 @@
 //! it — each change waited for by its event (with a time limit), never by a
 //! fixed sleep.
 
-use std::{
-    fs,
-    time::{Duration, Instant},
-};
+use std::{fs, time::Duration};
 
 use plugboard_demo::Greeter;
-use plugboard_host::{
-    watch::{PluginWatch, WatchEvent},
-    DispenseError, LoadErrorKind, Plugin, PluginHost,
+use plugboard_host::{watch::WatchEvent, DispenseError, LoadErrorKind, Plugin, PluginHost};
+use plugboard_tests::{
+    demo_builder, library,
+    watching::{wait_for, watched},
+    PluginDir,
 };
-use plugboard_tests::{demo_builder, library, PluginDir};
-
-/// Applies changes until one event satisfies `want`, or fails after 30 s.
-fn wait_for(
-    host: &PluginHost,
-    watch: &mut PluginWatch,
-    what: &str,
-    want: impl Fn(&WatchEvent) -> bool,
-) -> WatchEvent {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        for event in host.process_changes(watch, Duration::from_millis(500)) {
-            if want(&event) {
-                return event;
-            }
-            seen.push(event.to_string());
-        }
-    }
-    panic!("no {what} event within 30 s; saw: {seen:#?}");
-}
 
 fn greet(host: &PluginHost, name: &str) -> Result<String, DispenseError> {
     let greeter: Plugin<dyn Greeter> = host.dispense("greeter")?;
     Ok(greeter.greet(name).unwrap())
-}
-
-fn watched(
-    dir: &PluginDir,
-    builder: plugboard_host::PluginHostBuilder,
-) -> (PluginHost, PluginWatch) {
-    let host = builder
-        .plugins_dir(dir.path())
-        .debounce(Duration::from_millis(100))
-        .build();
-    let watch = host.watch().unwrap();
-    assert!(host.load().all_loaded());
-    (host, watch)
 }
 
 #[test]
