@@ -22,7 +22,7 @@
 
 use std::{
     fs::File,
-    io::{self, Read, Seek, Write},
+    io::{self, Read, Write},
     path::{Path, PathBuf},
     sync::atomic::{AtomicU64, Ordering},
 };
@@ -160,6 +160,7 @@ pub(crate) fn make(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
 
 #[cfg(target_os = "linux")]
 fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
+    use std::io::Seek;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
     let label: Vec<u8> = format!("plugboard:{name}")

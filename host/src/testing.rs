@@ -70,6 +70,34 @@ pub enum BuildError {
         /// The package.
         package: String,
     },
+    /// `$PLUGBOARD_PREBUILT_DIR` is set but lacks a package's library.
+    #[error("{PREBUILT_DIR_VAR} is set, but {} is missing: build the package there first", path.display())]
+    NotPrebuilt {
+        /// The library file looked for.
+        path: PathBuf,
+    },
+}
+
+/// The environment variable that, when set, makes [`build_cdylibs`] take the
+/// libraries from that folder instead of running cargo: for test binaries
+/// that run where cargo cannot (a Windows build run under Wine, whose
+/// libraries were cross-built beforehand into that folder).
+pub const PREBUILT_DIR_VAR: &str = "PLUGBOARD_PREBUILT_DIR";
+
+/// The library file of `package` in `dir`, as cargo names a `cdylib`
+/// (`lib<name>.so`, `lib<name>.dylib`, `<name>.dll`).
+fn prebuilt(dir: &Path, package: &str) -> Result<PathBuf, BuildError> {
+    let path = dir.join(format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        package.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    ));
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(BuildError::NotPrebuilt { path })
+    }
 }
 
 /// Builds the `cdylib` targets of `packages` (dev profile) with the cargo
@@ -94,6 +122,9 @@ pub fn build_cdylibs(
 /// Like [`build_cdylibs`], with a cargo profile (`"dev"`, `"release"`, ...):
 /// benchmarks measure release builds.
 ///
+/// With [`PREBUILT_DIR_VAR`] set, builds nothing (whatever the profile) and
+/// returns the libraries found in that folder.
+///
 /// # Errors
 ///
 /// As [`build_cdylibs`].
@@ -102,6 +133,13 @@ pub fn build_cdylibs_with_profile(
     packages: &[&str],
     profile: &str,
 ) -> Result<BTreeMap<String, PathBuf>, BuildError> {
+    if let Some(dir) = std::env::var_os(PREBUILT_DIR_VAR) {
+        let dir = PathBuf::from(dir);
+        return packages
+            .iter()
+            .map(|package| Ok(((*package).to_owned(), prebuilt(&dir, package)?)))
+            .collect();
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(&cargo);
     command

@@ -127,6 +127,10 @@ pub struct PluginWatch {
     dir: PathBuf,
     /// The same folder, canonical, as the watcher may report it.
     canonical_dir: Option<PathBuf>,
+    /// The same folder joined to the current folder (not canonical), as
+    /// notify's Windows backend reports it: there `canonicalize` gives a
+    /// `\\?\C:\...` path, which matches nothing the watcher says.
+    absolute_dir: Option<PathBuf>,
     callback: Option<Box<EventCallback>>,
     events: Receiver<notify::Result<notify::Event>>,
     _watcher: notify::RecommendedWatcher,
@@ -166,7 +170,9 @@ impl PluginWatch {
             let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
                 continue;
             };
-            let in_folder = parent == self.dir || Some(parent) == self.canonical_dir.as_deref();
+            let in_folder = parent == self.dir
+                || Some(parent) == self.canonical_dir.as_deref()
+                || Some(parent) == self.absolute_dir.as_deref();
             let path = self.dir.join(name);
             if in_folder && is_candidate(&path) {
                 self.pending.insert(path, now);
@@ -243,6 +249,7 @@ impl PluginHost {
             })?;
         Ok(PluginWatch {
             canonical_dir: dir.canonicalize().ok(),
+            absolute_dir: std::env::current_dir().ok().map(|cwd| cwd.join(&dir)),
             dir,
             callback: None,
             events: rx,

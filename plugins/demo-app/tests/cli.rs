@@ -6,7 +6,7 @@
 
 use std::process::{Command, Output};
 
-use plugboard_tests::{library, LineReader, PluginDir};
+use plugboard_tests::{lib_name, library, LineReader, PluginDir};
 
 #[path = "cli/attacks.rs"]
 mod attacks;
@@ -243,13 +243,12 @@ fn check_reports_the_compat_fixtures_like_the_matrix() {
             .unwrap_or_else(|| panic!("no line for {needle}: {text}"))
             .to_owned()
     };
-    assert!(line("libcompat_plugin_1_0.so").starts_with("ok "));
-    assert!(
-        line("libcompat_plugin_1_0.so").contains("optional methods missing: shout (since 1.1.0)")
-    );
-    assert!(line("libcompat_plugin_1_1.so").starts_with("ok "));
-    assert!(line("libcompat_plugin_2_0.so").starts_with("refused "));
-    assert!(line("libcompat_plugin_1_0_silent.so").starts_with("refused "));
+    assert!(line(&lib_name("compat_plugin_1_0")).starts_with("ok "));
+    assert!(line(&lib_name("compat_plugin_1_0"))
+        .contains("optional methods missing: shout (since 1.1.0)"));
+    assert!(line(&lib_name("compat_plugin_1_1")).starts_with("ok "));
+    assert!(line(&lib_name("compat_plugin_2_0")).starts_with("refused "));
+    assert!(line(&lib_name("compat_plugin_1_0_silent")).starts_with("refused "));
     assert!(text.contains("4 file(s): 2 ok, 2 failed"), "{text}");
 
     let out = demo_app(&["check", "--plugins", d, "--format", "json"]);
@@ -264,7 +263,7 @@ fn check_reports_the_compat_fixtures_like_the_matrix() {
             .unwrap()
             .clone()
     };
-    let old = file("libcompat_plugin_1_0.so");
+    let old = file(&lib_name("compat_plugin_1_0"));
     assert_eq!(old["status"], "ok");
     assert_eq!(old["protocol"], 1);
     assert_eq!(old["plugins"][0]["check"], "ok");
@@ -275,13 +274,13 @@ fn check_reports_the_compat_fixtures_like_the_matrix() {
     assert_eq!(methods[1]["name"], "shout");
     assert_eq!(methods[1]["since"], "1.1.0");
     assert_eq!(methods[1]["available"], false);
-    assert_eq!(file("libcompat_plugin_1_1.so")["status"], "ok");
+    assert_eq!(file(&lib_name("compat_plugin_1_1"))["status"], "ok");
     assert_eq!(
-        file("libcompat_plugin_2_0.so")["kind"],
+        file(&lib_name("compat_plugin_2_0"))["kind"],
         "IncompatibleVersion"
     );
     assert_eq!(
-        file("libcompat_plugin_1_0_silent.so")["kind"],
+        file(&lib_name("compat_plugin_1_0_silent"))["kind"],
         "LayoutMismatch"
     );
     assert_eq!(doc["ok"], 2);
@@ -299,7 +298,7 @@ fn check_fails_a_plugin_of_an_interface_the_application_does_not_use() {
     let text = stdout(&out);
     let line = text
         .lines()
-        .find(|l| l.contains("libcompat_plugin_root_next.so"))
+        .find(|l| l.contains(&lib_name("compat_plugin_root_next")))
         .unwrap();
     assert!(
         line.starts_with("failed")
@@ -419,7 +418,7 @@ fn keygen_sign_and_load_with_a_trusted_key() {
 
     let dir = demo_dir();
     let d = dir.path().to_str().unwrap();
-    let greeter = dir.path().join("libgreeter.so");
+    let greeter = dir.path().join(lib_name("greeter"));
     let call = [
         "call",
         "--plugins",
@@ -457,7 +456,10 @@ fn keygen_sign_and_load_with_a_trusted_key() {
         "--trusted-key",
         public.to_str().unwrap(),
     ]));
-    let line = text.lines().find(|l| l.contains("libgreeter.so")).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains(&lib_name("greeter")))
+        .unwrap();
     assert!(
         line.starts_with("refused") && line.contains("bad signature"),
         "{line}"
@@ -474,12 +476,16 @@ fn a_checksum_allowlist_is_enforced() {
         "inspect",
         "--format",
         "json",
-        dir.path().join("libgreeter.so").to_str().unwrap(),
+        dir.path().join(lib_name("greeter")).to_str().unwrap(),
     ]);
     let doc: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
     std::fs::write(
         &sums,
-        format!("{}  libgreeter.so\n", doc["sha256"].as_str().unwrap()),
+        format!(
+            "{}  {}\n",
+            doc["sha256"].as_str().unwrap(),
+            lib_name("greeter")
+        ),
     )
     .unwrap();
 
@@ -493,12 +499,12 @@ fn a_checksum_allowlist_is_enforced() {
     let text = stdout(&out);
     assert!(
         text.lines()
-            .any(|l| l.starts_with("ok") && l.contains("libgreeter.so")),
+            .any(|l| l.starts_with("ok") && l.contains(&lib_name("greeter"))),
         "{text}"
     );
     assert!(
         text.lines().any(|l| l.starts_with("refused")
-            && l.contains("libkv.so")
+            && l.contains(&lib_name("kv"))
             && l.contains("not in the checksum allowlist")),
         "{text}"
     );
@@ -516,7 +522,7 @@ fn watch_prints_a_line_for_a_copy_an_overwrite_and_a_delete() {
         dir.path().to_str().unwrap(),
     ]));
     watch.next_line("watching");
-    let file = dir.path().join("libgreeter.so");
+    let file = dir.path().join(lib_name("greeter"));
     std::fs::copy(library("greeter"), &file).unwrap();
     assert!(watch.next_line("added").contains("[generation 1]"));
     std::fs::copy(library("fixture-greeter-next"), &file).unwrap();
@@ -540,7 +546,7 @@ fn watch_updates_a_file_loaded_at_start_under_a_relative_folder() {
     watch.next_line("watching");
     std::fs::copy(
         library("fixture-greeter-next"),
-        dir.path().join("libgreeter.so"),
+        dir.path().join(lib_name("greeter")),
     )
     .unwrap();
     let updated = watch.next_line("updated");

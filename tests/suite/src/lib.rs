@@ -93,6 +93,18 @@ pub fn set_mode(path: &Path, mode: u32) {
     let _ = (path, mode);
 }
 
+/// The file name cargo gives the `cdylib` of crate `name` on this platform:
+/// `lib<name>.so` on Linux, `lib<name>.dylib` on macOS, `<name>.dll` on
+/// Windows (`-` becomes `_`).
+pub fn lib_name(name: &str) -> String {
+    format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        name.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
 /// A temporary plugins folder.
 pub struct PluginDir {
     dir: tempfile::TempDir,

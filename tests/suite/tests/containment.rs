@@ -8,7 +8,7 @@ use std::{panic::AssertUnwindSafe, sync::Arc};
 use plugboard_demo::{Calc, Greeter, KeyValue};
 use plugboard_host::{DispenseError, LoadErrorKind, Plugin};
 use plugboard_interface::{PanicPolicy, PluginErrorKind};
-use plugboard_tests::{demo_builder, demo_host, PluginDir};
+use plugboard_tests::{demo_builder, demo_host, lib_name, PluginDir};
 
 fn panicky_host() -> (PluginDir, plugboard_host::PluginHost) {
     let dir = PluginDir::new();
@@ -153,7 +153,11 @@ fn dispense_after_close_is_refused_and_objects_keep_working() {
         .iter()
         .map(|(p, _)| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["libkv.so", "libgreeter.so"], "reverse load order");
+    assert_eq!(
+        names,
+        [lib_name("kv"), lib_name("greeter")],
+        "reverse load order"
+    );
     assert!(shutdowns.iter().all(|(_, r)| r.is_ok()));
     assert!(host.close().is_empty(), "close runs once");
 

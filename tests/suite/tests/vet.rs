@@ -3,9 +3,10 @@
 //! marker file), the host loads from a private copy, and the bad-file corpus
 //! never crashes the host.
 
+#[cfg(unix)]
+use std::os::unix::fs::PermissionsExt;
 use std::{
     fs,
-    os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
 };
 
@@ -140,13 +141,18 @@ fn every_vet_refusal_happens_before_any_code_runs() {
         &marker,
     );
 
-    let insecure = |k: &K| matches!(k, K::InsecurePermissions { .. });
-    fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
-    assert_refused_before_running(demo_builder(), &file, insecure, &marker);
-    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-    assert_refused_before_running(demo_builder(), &file, insecure, &marker);
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+    // Modes exist (and are checked) on Unix only: Windows' ACLs are
+    // another check (see docs/platforms.md).
+    #[cfg(unix)]
+    {
+        let insecure = |k: &K| matches!(k, K::InsecurePermissions { .. });
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+        assert_refused_before_running(demo_builder(), &file, insecure, &marker);
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        assert_refused_before_running(demo_builder(), &file, insecure, &marker);
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+    }
 
     let bytes = fs::read(&file).unwrap();
     let truncated = dir.write("truncated-marker", &bytes[..bytes.len() / 2]);
@@ -176,6 +182,7 @@ fn signatures_are_required_and_checked_once_a_key_is_trusted() {
     let (secret_path, public_path) = plugboard_host::signing::write_keypair(keys.path()).unwrap();
     let secret = fs::read_to_string(&secret_path).unwrap();
     let public = fs::read_to_string(&public_path).unwrap();
+    #[cfg(unix)]
     assert_eq!(
         fs::metadata(&secret_path).unwrap().permissions().mode() & 0o777,
         0o600,
@@ -270,19 +277,25 @@ fn the_bad_file_corpus_is_refused_and_the_good_plugins_still_answer() {
     expect.push((dir.write("fake-elf", &fake_elf), &["NotALibrary"]));
     // Truncations at several sizes: dlopen of these dies with SIGBUS; the
     // vet step refuses them first.
-    for size in [
-        1024,
-        100 * 1024,
-        400 * 1024,
-        plugin_bytes.len() / 2,
-        plugin_bytes.len() - 1,
-    ] {
+    // (A PE file ends with its COFF symbols, which the loader never maps:
+    // losing their last byte leaves a loadable library.)
+    let one_short = (!cfg!(windows)).then(|| plugin_bytes.len() - 1);
+    for size in [1024, 100 * 1024, 400 * 1024, plugin_bytes.len() / 2]
+        .into_iter()
+        .chain(one_short)
+    {
         let file = dir.write(&format!("truncated-{size}"), &plugin_bytes[..size]);
         expect.push((file, &["Truncated", "NotALibrary", "BadMetadata"]));
     }
-    // A valid ELF shared library for another architecture (aarch64).
+    // A valid shared library for another architecture (aarch64): the ELF
+    // header's e_machine, or the PE file header's Machine.
     let mut other_arch = plugin_bytes.clone();
-    other_arch[18..20].copy_from_slice(&183u16.to_le_bytes());
+    if cfg!(windows) {
+        let pe = u32::from_le_bytes(other_arch[0x3c..0x40].try_into().unwrap()) as usize;
+        other_arch[pe + 4..pe + 6].copy_from_slice(&0xaa64u16.to_le_bytes());
+    } else {
+        other_arch[18..20].copy_from_slice(&183u16.to_le_bytes());
+    }
     expect.push((dir.write("aarch64", &other_arch), &["WrongPlatform"]));
     // A valid cdylib that is not a plugin.
     expect.push((dir.add("fixture-not-a-plugin"), &["NotAPlugin"]));
@@ -290,26 +303,31 @@ fn the_bad_file_corpus_is_refused_and_the_good_plugins_still_answer() {
     let folder = dir.file("folder");
     fs::create_dir(&folder).unwrap();
     expect.push((folder, &["NotAFile"]));
-    let fifo = dir.file("fifo");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
-    expect.push((fifo, &["NotAFile"]));
-    let socket = dir.file("socket");
-    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-    expect.push((socket, &["NotAFile"]));
-    // A symlink loop, and a file that vanished after discovery (a dangling link).
-    let a = dir.file("loop-a");
-    let b = dir.file("loop-b");
-    std::os::unix::fs::symlink(&b, &a).unwrap();
-    std::os::unix::fs::symlink(&a, &b).unwrap();
-    expect.push((a, &["Unreadable"]));
-    expect.push((b, &["Unreadable"]));
-    let vanished = dir.file("vanished");
-    std::os::unix::fs::symlink(dir.path().join("gone.so"), &vanished).unwrap();
-    expect.push((vanished, &["Unreadable"]));
+    // FIFOs, sockets and symlinks (without privileges) are Unix's.
+    #[cfg(unix)]
+    let _listener = {
+        let fifo = dir.file("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        expect.push((fifo, &["NotAFile"]));
+        let socket = dir.file("socket");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        expect.push((socket, &["NotAFile"]));
+        // A symlink loop, and a file that vanished after discovery (a dangling link).
+        let a = dir.file("loop-a");
+        let b = dir.file("loop-b");
+        std::os::unix::fs::symlink(&b, &a).unwrap();
+        std::os::unix::fs::symlink(&a, &b).unwrap();
+        expect.push((a, &["Unreadable"]));
+        expect.push((b, &["Unreadable"]));
+        let vanished = dir.file("vanished");
+        std::os::unix::fs::symlink(dir.path().join("gone.so"), &vanished).unwrap();
+        expect.push((vanished, &["Unreadable"]));
+        listener
+    };
     // A library that panics in init, and one exporting a name already taken.
     expect.push((dir.add("fixture-panic-in-init"), &["InitFailed"]));
     expect.push((

@@ -7,7 +7,7 @@ use std::{fs, time::Duration};
 use plugboard_demo::Greeter;
 use plugboard_host::{watch::WatchEvent, DispenseError, LoadErrorKind, Plugin, PluginHost};
 use plugboard_tests::{
-    demo_builder, library,
+    demo_builder, lib_name, library,
     watching::{wait_for, watched},
     PluginDir,
 };
@@ -147,7 +147,7 @@ fn a_non_candidate_file_is_ignored_and_events_print_one_line_each() {
     let line = event.to_string();
     assert!(
         line.starts_with("added   ")
-            && line.contains("libkv.so")
+            && line.contains(&lib_name("kv"))
             && line.contains("[generation 1]"),
         "{line}"
     );
