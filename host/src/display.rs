@@ -5,6 +5,17 @@
 //! so that every name shown is one line, sends nothing to the terminal, and
 //! can be typed back ([`shown`]). A message that holds names already shown
 //! and text a plugin supplied is written with [`controls_escaped`].
+//!
+//! # Platform-specific behaviour
+//!
+//! On Windows a path's `\` is its separator (no file name can hold one), so
+//! [`path`] shows it as it is, where [`shown`] writes `\\`: `C:\plugins\x.dll`
+//! reads as itself. Windows names are UTF-16; an unpaired surrogate, which
+//! is not text, is shown as `\u{d800}` (its code unit) instead of `\xNN`.
+//! Windows file names cannot hold the control characters below U+0020, so a
+//! shown path is ambiguous only for a name with another character that is
+//! escaped (`\u{7f}` also reads as a separator and a name that starts
+//! `u{7f}`).
 
 use std::{ffi::OsStr, fmt, path::Path};
 
@@ -20,24 +31,39 @@ fn needs_escape(c: char) -> bool {
 
 /// `text` with control characters and non-UTF-8 bytes escaped.
 pub fn shown<T: AsRef<OsStr> + ?Sized>(text: &T) -> Shown<'_> {
-    Shown(text.as_ref())
+    Shown {
+        text: text.as_ref(),
+        is_path: false,
+    }
 }
 
-/// Text shown safely (see [`shown`]).
-pub struct Shown<'a>(&'a OsStr);
+/// Text shown safely (see [`shown`] and [`path`]).
+pub struct Shown<'a> {
+    text: &'a OsStr,
+    /// A path: on Windows its separators are shown as they are.
+    is_path: bool,
+}
+
+impl Shown<'_> {
+    fn write_char(&self, f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
+        match c {
+            '\n' => f.write_str("\\n"),
+            '\r' => f.write_str("\\r"),
+            '\t' => f.write_str("\\t"),
+            '\\' if self.is_path && cfg!(windows) => f.write_str("\\"),
+            '\\' => f.write_str("\\\\"),
+            c if needs_escape(c) => write!(f, "\\u{{{:x}}}", c as u32),
+            c => fmt::Write::write_char(f, c),
+        }
+    }
+}
 
 impl fmt::Display for Shown<'_> {
+    #[cfg(not(windows))]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for chunk in self.0.as_encoded_bytes().utf8_chunks() {
+        for chunk in self.text.as_encoded_bytes().utf8_chunks() {
             for c in chunk.valid().chars() {
-                match c {
-                    '\n' => f.write_str("\\n")?,
-                    '\r' => f.write_str("\\r")?,
-                    '\t' => f.write_str("\\t")?,
-                    '\\' => f.write_str("\\\\")?,
-                    c if needs_escape(c) => write!(f, "\\u{{{:x}}}", c as u32)?,
-                    c => fmt::Write::write_char(f, c)?,
-                }
+                self.write_char(f, c)?;
             }
             for byte in chunk.invalid() {
                 write!(f, "\\x{byte:02x}")?;
@@ -45,11 +71,27 @@ impl fmt::Display for Shown<'_> {
         }
         Ok(())
     }
+
+    #[cfg(windows)]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use std::os::windows::ffi::OsStrExt;
+        for unit in char::decode_utf16(self.text.encode_wide()) {
+            match unit {
+                Ok(c) => self.write_char(f, c)?,
+                Err(e) => write!(f, "\\u{{{:x}}}", e.unpaired_surrogate())?,
+            }
+        }
+        Ok(())
+    }
 }
 
-/// A path, shown with [`shown`].
+/// A path, shown with [`shown`] (on Windows, with its `\` separators as
+/// they are).
 pub fn path(path: &Path) -> Shown<'_> {
-    Shown(path.as_os_str())
+    Shown {
+        text: path.as_os_str(),
+        is_path: true,
+    }
 }
 
 /// `value`'s text with the characters [`shown`] escapes escaped the same
@@ -109,6 +151,31 @@ mod tests {
             let name = std::ffi::OsStr::from_bytes(b"lib\xffx.so");
             assert_eq!(shown(name).to_string(), "lib\\xffx.so");
         }
+        #[cfg(windows)]
+        {
+            use std::os::windows::ffi::OsStringExt;
+            let wide: Vec<u16> = "lib".encode_utf16().chain([0xd800]).collect();
+            let name = std::ffi::OsString::from_wide(&wide);
+            assert_eq!(shown(&name).to_string(), "lib\\u{d800}");
+        }
+    }
+
+    #[test]
+    fn a_paths_separators_read_as_themselves() {
+        let p = std::path::Path::new("plugins").join("lib\nx.so");
+        let separator = std::path::MAIN_SEPARATOR;
+        assert_eq!(
+            super::path(&p).to_string(),
+            format!("plugins{separator}lib\\nx.so")
+        );
+        // `\` is a separator only on Windows; elsewhere it is part of a name.
+        let backslash = std::path::Path::new("a\\b.so");
+        let expected = if cfg!(windows) {
+            "a\\b.so"
+        } else {
+            "a\\\\b.so"
+        };
+        assert_eq!(super::path(backslash).to_string(), expected);
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl fmt::Display for LibraryInfo {
         write!(
             f,
             "{} ({} {}, protocol {}{}):",
-            shown(&self.path),
+            crate::display::path(&self.path),
             shown(&self.name),
             shown(&self.version),
             self.protocol,

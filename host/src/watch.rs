@@ -29,7 +29,7 @@ use notify::{
 
 use crate::{
     discover::{self, is_candidate},
-    display::shown,
+    display::{self, shown},
     host::Writer,
     vet::FileStamp,
     LibraryInfo, LoadError, PluginHost,
@@ -84,7 +84,7 @@ impl fmt::Display for WatchEvent {
             } => write!(
                 f,
                 "removed {} ({}, generation {generation}): its plugins are no longer dispensed",
-                shown(path),
+                display::path(path),
                 shown(library)
             ),
         }
@@ -99,7 +99,7 @@ pub enum WatchError {
     #[error("the host has no plugins folder; give it one with PluginHostBuilder::plugins_dir")]
     NoFolder,
     /// The folder cannot be read.
-    #[error("cannot read the plugins folder {}: {cause}", shown(path))]
+    #[error("cannot read the plugins folder {}: {cause}", display::path(path))]
     Unreadable {
         /// The folder.
         path: PathBuf,
@@ -107,7 +107,7 @@ pub enum WatchError {
         cause: std::io::Error,
     },
     /// The operating system's file watcher failed.
-    #[error("cannot watch {}: {cause}", shown(path))]
+    #[error("cannot watch {}: {cause}", display::path(path))]
     Notify {
         /// The folder.
         path: PathBuf,
@@ -185,7 +185,7 @@ impl PluginWatch {
         loop {
             match self.events.try_recv() {
                 Ok(Ok(event)) => self.note(event),
-                Ok(Err(e)) => log::warn!("watching {}: {e}", shown(&self.dir)),
+                Ok(Err(e)) => log::warn!("watching {}: {e}", display::path(&self.dir)),
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => return,
             }
         }
@@ -308,7 +308,7 @@ impl PluginHost {
                 .recv_timeout(wake.saturating_duration_since(now))
             {
                 Ok(Ok(event)) => watch.note(event),
-                Ok(Err(e)) => log::warn!("watching {}: {e}", shown(&watch.dir)),
+                Ok(Err(e)) => log::warn!("watching {}: {e}", display::path(&watch.dir)),
                 Err(_) => {}
             }
         }
@@ -359,7 +359,7 @@ impl PluginHost {
             let library = self.retire(live.as_ref()?.info.path.as_path())?;
             log::info!(
                 "removed {} ({}, generation {})",
-                shown(path),
+                display::path(path),
                 shown(&library.info.name),
                 library.info.generation
             );

@@ -19,8 +19,7 @@ use crate::{
     builder::Config,
     check, discover,
     dispense::CheckCache,
-    display::shown,
-    handshake,
+    display, handshake,
     mapped::Mapped,
     private_copy,
     registry::{Library, LibraryInfo, LoadTimings, Registry, Snapshot},
@@ -200,7 +199,7 @@ impl PluginHost {
         let mut timings = LoadTimings::default();
 
         // 1. Vet: nothing of the file runs.
-        log::debug!("vetting {}", shown(path));
+        log::debug!("vetting {}", display::path(path));
         let vetted = vet::file(path, &config.vet, false)?;
         timings.vet = clock.lap();
 

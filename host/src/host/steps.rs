@@ -10,9 +10,7 @@ use plugboard_interface::{metadata::Metadata, HostContext, PluginEntry};
 
 use super::{Clock, PluginHost};
 use crate::{
-    check,
-    display::shown,
-    handshake, load,
+    check, display, handshake, load,
     mapped::Mapped,
     private_copy::PrivateCopy,
     registry::{EntryInfo, LoadTimings, Runtime},
@@ -47,7 +45,7 @@ impl PluginHost {
         clock: &mut Clock,
     ) -> Result<Loaded, LoadError> {
         let config = &self.config;
-        log::debug!("loading {} from its private copy", shown(path));
+        log::debug!("loading {} from its private copy", display::path(path));
         let dlopened = load::dlopen(path, copy)?;
         mapped.add(path);
         let opened = load::root(path, dlopened)?;
@@ -106,7 +104,7 @@ impl PluginHost {
     ) -> Result<Loaded, LoadError> {
         let config = &self.config;
         check::isolable(path, metadata, protocol, &config.specs)?;
-        log::debug!("loading {} in a process of its own", shown(path));
+        log::debug!("loading {} in a process of its own", display::path(path));
         let started = Instant::now();
         let (child, loaded) =
             crate::isolation::parent::Child::start(path, copy, metadata, protocol, config)?;
