@@ -26,7 +26,9 @@ pub(crate) fn cli_hint(error: &LoadError) -> Option<&'static str> {
         LoadErrorKind::FolderUnreadable { .. } => {
             "give the folder with --plugins DIR (or PLUGBOARD_PLUGINS)"
         }
-        LoadErrorKind::InsecurePermissions { .. } => "--no-strict-permissions skips this check",
+        LoadErrorKind::InsecurePermissions { .. } | LoadErrorKind::InsecureAcl { .. } => {
+            "--no-strict-permissions skips this check"
+        }
         LoadErrorKind::Unsigned { .. } | LoadErrorKind::BadSignature { .. } => {
             "sign it with `plugboard sign --key <secret key> <file>`"
         }

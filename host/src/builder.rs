@@ -172,7 +172,15 @@ impl PluginHostBuilder {
 
     /// Whether to refuse files and folders that group or others can write,
     /// or that belong to another user than you or root (OpenSSH's
-    /// StrictModes). Default: on (on Unix).
+    /// StrictModes). Default: on (on Unix and Windows).
+    ///
+    /// # Platform-specific behaviour
+    ///
+    /// On Windows the check reads access control lists instead of modes: a
+    /// file or folder that Everyone, Authenticated Users or BUILTIN\Users
+    /// may write is refused
+    /// ([`LoadErrorKind::InsecureAcl`](crate::LoadErrorKind::InsecureAcl));
+    /// its owner is not checked. See docs/platforms.md.
     pub fn strict_permissions(mut self, strict: bool) -> Self {
         self.vet_policy.strict_permissions = strict;
         self

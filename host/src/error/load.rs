@@ -116,6 +116,19 @@ pub enum LoadErrorKind {
         /// Its owner's uid.
         owner: u32,
     },
+    /// Windows: the file or its folder can be written by every user of the
+    /// machine (its access control list lets Everyone, Authenticated Users
+    /// or BUILTIN\Users write it) — the Windows form of
+    /// [`InsecurePermissions`](Self::InsecurePermissions).
+    #[error("insecure permissions: the {what} can be written by {group} ({sid}); a plugin and its folder must not be writable by every user of the machine")]
+    InsecureAcl {
+        /// Which path is insecure ("file ..." or "folder ...").
+        what: String,
+        /// The group that may write it, e.g. `BUILTIN\Users`.
+        group: String,
+        /// That group's security identifier, e.g. `S-1-5-32-545`.
+        sid: String,
+    },
     /// The bytes are not a shared library the host can load safely.
     #[error("not a shared library: {reason}")]
     NotALibrary {
@@ -323,6 +336,7 @@ impl LoadErrorKind {
             Self::NotAFile { .. } => "NotAFile",
             Self::TooLarge { .. } => "TooLarge",
             Self::InsecurePermissions { .. } => "InsecurePermissions",
+            Self::InsecureAcl { .. } => "InsecureAcl",
             Self::NotALibrary { .. } => "NotALibrary",
             Self::WrongPlatform { .. } => "WrongPlatform",
             Self::Truncated { .. } => "Truncated",
@@ -361,6 +375,7 @@ impl LoadErrorKind {
             Self::NotAFile { .. } => "Remove it from the plugins folder, or rename it so it does not look like a library.",
             Self::TooLarge { .. } => "If this really is a plugin, raise the host's size limit.",
             Self::InsecurePermissions { .. } => "Fix it with `chmod go-w` (or `chown`), or turn strict permissions off in the host.",
+            Self::InsecureAcl { sid, .. } => return format!("Take that group's write access away (`icacls <path> /inheritance:d`, then `icacls <path> /remove:g *{sid}`), keep plugins in a folder only you can write, or turn strict permissions off in the host."),
             Self::NotALibrary { .. } => "The file may be empty, corrupt, or not a library at all; rebuild the plugin or remove the file.",
             Self::WrongPlatform { .. } => "Rebuild the plugin for this platform.",
             Self::Truncated { .. } => "The copy was probably interrupted; copy the plugin again.",

@@ -16,8 +16,11 @@
 //! load.
 //!
 //! `object.rs` holds the object checks ([`examine`]), `permissions.rs` the
-//! StrictModes rule, `trust.rs` the allowlist and the signature.
+//! StrictModes rule (with `acl.rs`, its Windows form), `trust.rs` the
+//! allowlist and the signature.
 
+#[cfg(windows)]
+mod acl;
 mod object;
 mod permissions;
 mod trust;
@@ -53,7 +56,7 @@ pub(crate) struct VetPolicy {
 impl Default for VetPolicy {
     fn default() -> Self {
         Self {
-            strict_permissions: cfg!(unix),
+            strict_permissions: cfg!(any(unix, windows)),
             max_size: 256 * 1024 * 1024,
             checksums: None,
             trusted_keys: Vec::new(),
@@ -184,7 +187,7 @@ pub(crate) fn file(
         }));
     }
     if policy.strict_permissions {
-        check_permissions(path, &meta)?;
+        check_permissions(path, &file, &meta)?;
     }
 
     let mut bytes = Vec::new();

@@ -153,6 +153,21 @@ fn every_vet_refusal_happens_before_any_code_runs() {
         assert_refused_before_running(demo_builder(), &file, insecure, &marker);
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
     }
+    // Windows: the same rule, read from access control lists (on fresh
+    // copies: an entry is not taken back as simply as a mode).
+    #[cfg(windows)]
+    {
+        use plugboard_tests::grant_everyone;
+        use windows_sys::Win32::Storage::FileSystem::FILE_WRITE_DATA;
+        let insecure = |k: &K| matches!(k, K::InsecureAcl { .. });
+        let writable = dir.add_as("fixture-marker", "everyone-may-write");
+        grant_everyone(&writable, FILE_WRITE_DATA);
+        assert_refused_before_running(demo_builder(), &writable, insecure, &marker);
+        let open_dir = PluginDir::new();
+        let in_open_dir = open_dir.add("fixture-marker");
+        grant_everyone(open_dir.path(), FILE_WRITE_DATA);
+        assert_refused_before_running(demo_builder(), &in_open_dir, insecure, &marker);
+    }
 
     let bytes = fs::read(&file).unwrap();
     let truncated = dir.write("truncated-marker", &bytes[..bytes.len() / 2]);
@@ -174,6 +189,54 @@ fn every_vet_refusal_happens_before_any_code_runs() {
         .build();
     host.load_file(&file).unwrap();
     assert!(marker.ran());
+}
+
+/// Windows' strict permissions: a file or folder that every user of the
+/// machine may write is refused, and says who may write it (the unit tests
+/// of the host's `acl` module cover each group and the order of entries).
+/// Modes, the Unix form of the check, are tested above.
+#[cfg(windows)]
+#[test]
+fn access_control_lists_decide_strict_permissions_on_windows() {
+    use plugboard_tests::grant_everyone;
+    use windows_sys::Win32::Storage::FileSystem::{FILE_ADD_FILE, FILE_APPEND_DATA};
+    use LoadErrorKind as K;
+
+    let dir = PluginDir::new();
+    // As created: only you, administrators and the system may write.
+    demo_host().load_file(&dir.add("greeter")).unwrap();
+
+    let appendable = dir.add_as("greeter", "appendable");
+    grant_everyone(&appendable, FILE_APPEND_DATA);
+    let err = refusal(&demo_host(), &appendable);
+    match err.kind() {
+        K::InsecureAcl { what, group, sid } => {
+            assert_eq!(what, &format!("file {}", appendable.display()));
+            assert_eq!(group, "Everyone");
+            assert_eq!(sid, "S-1-1-0");
+        }
+        other => panic!("expected InsecureAcl, got {other:?}"),
+    }
+    assert!(err.hint().contains("icacls"), "{err}");
+    // Strict permissions off: the same file loads.
+    demo_builder()
+        .strict_permissions(false)
+        .build()
+        .load_file(&appendable)
+        .unwrap();
+
+    // A folder where everyone may add files (and so plant one).
+    let shared = PluginDir::new();
+    let file = shared.add("greeter");
+    grant_everyone(shared.path(), FILE_ADD_FILE);
+    let err = refusal(&demo_host(), &file);
+    match err.kind() {
+        K::InsecureAcl { what, group, .. } => {
+            assert_eq!(what, &format!("folder {}", shared.path().display()));
+            assert_eq!(group, "Everyone");
+        }
+        other => panic!("expected InsecureAcl, got {other:?}"),
+    }
 }
 
 #[test]
