@@ -19,6 +19,17 @@
 //! backtrace therefore cannot read a plugin's symbols from its file.)
 //!
 //! This is one of the modules with `unsafe` (the `memfd` system calls).
+//!
+//! # Platform-specific behaviour
+//!
+//! On Windows the folder is `%TEMP%\plugboard-copy-XXXXXX` (the user's own
+//! temporary folder, which other users cannot enter). The copy is read-only
+//! and held open without write or delete sharing until it is loaded; then
+//! the host tries to remove it, which fails while the DLL is loaded (on
+//! Windows as under Wine), so the copy usually stays until the process ends.
+//! The first copy a process makes therefore first removes the copies of
+//! hosts that have exited: a copy still loaded by a running host cannot be
+//! deleted, and one still being made is held open.
 
 use std::{
     fs::File,
@@ -49,6 +60,14 @@ enum Keep {
     Dir(tempfile::TempDir),
     /// Someone else keeps it.
     Borrowed,
+    /// Windows: the copy, open without write or delete sharing so that
+    /// nothing changes or removes it before it is loaded, and its folder
+    /// (fields drop in order: the handle closes before the folder goes).
+    #[cfg(windows)]
+    Held {
+        file: File,
+        folder: tempfile::TempDir,
+    },
 }
 
 impl PrivateCopy {
@@ -91,8 +110,9 @@ impl PrivateCopy {
 
     /// Call it once `dlopen` has run, with whether it mapped the library:
     /// closes the memfd and removes the link or the file with its folder
-    /// (where the platform lets a mapped file go; Windows keeps it). Only a
-    /// mapped memfd without a link stays open (see the module docs).
+    /// (where the platform lets a mapped file go; Windows keeps a loaded DLL,
+    /// which a later host removes). Only a mapped memfd without a link stays
+    /// open (see the module docs).
     pub(crate) fn loaded(self, mapped: bool) {
         match self._keep {
             Keep::Memfd(file) if mapped => std::mem::forget(file),
@@ -121,6 +141,7 @@ fn unique_name(name: &str) -> String {
 }
 
 /// A new folder only this user can enter.
+#[cfg(not(windows))]
 fn private_folder() -> io::Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new().prefix("plugboard-").tempdir()?;
     #[cfg(unix)]
@@ -216,12 +237,119 @@ fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
     })
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
     make_copy_in_private_dir(bytes, name)
 }
 
+/// The start of the name of a Windows copy's folder in `%TEMP%`.
+#[cfg(windows)]
+const COPY_PREFIX: &str = "plugboard-copy-";
+
+#[cfg(windows)]
+fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::{FILE_SHARE_READ, FILE_SHARE_WRITE};
+
+    static CLEAN_UP: std::sync::Once = std::sync::Once::new();
+    CLEAN_UP.call_once(|| remove_stale_copies(&std::env::temp_dir()));
+
+    let folder = tempfile::Builder::new().prefix(COPY_PREFIX).tempdir()?;
+    let path = folder.path().join(unique_name(name));
+    // Share modes keep the copy from being deleted (another host's clean-up)
+    // or written by anyone else from its creation until it is loaded: the
+    // writing handle shares reading only; a reading handle bridges to the
+    // last one, which shares reading only too and stays open until the copy
+    // is loaded (the loader opens it for reading, which it allows).
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .share_mode(FILE_SHARE_READ)
+        .open(&path)?;
+    let bridge = std::fs::OpenOptions::new()
+        .read(true)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
+        .open(&path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    let mut permissions = file.metadata()?.permissions();
+    permissions.set_readonly(true);
+    file.set_permissions(permissions)?;
+    drop(file);
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .share_mode(FILE_SHARE_READ)
+        .open(&path)?;
+    drop(bridge);
+    Ok(PrivateCopy {
+        path,
+        _keep: Keep::Held { file: held, folder },
+    })
+}
+
+/// Removes the private copies that hosts which have exited left in `temp`
+/// (Windows keeps a loaded DLL until its process ends). A copy a running
+/// host has loaded cannot be deleted, one being made is held open without
+/// delete sharing, and a folder with no file yet is left alone: only the
+/// copies of processes that are gone disappear.
+#[cfg(windows)]
+fn remove_stale_copies(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let is_copy_folder = entry.file_name().to_string_lossy().starts_with(COPY_PREFIX)
+            && entry.file_type().is_ok_and(|t| t.is_dir());
+        if !is_copy_folder {
+            continue;
+        }
+        let Ok(files) = std::fs::read_dir(entry.path()) else {
+            continue;
+        };
+        let mut has_files = false;
+        for file in files.flatten() {
+            has_files = true;
+            remove_read_only(&file.path());
+        }
+        if has_files && std::fs::remove_dir(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        log::debug!(
+            "removed {removed} private copies left in {} by hosts that have exited",
+            crate::display::path(temp)
+        );
+    }
+}
+
+/// Removes a copy the host made read-only; a copy still in use stays, and
+/// stays read-only.
+#[cfg(windows)]
+fn remove_read_only(path: &Path) {
+    if std::fs::remove_file(path).is_ok() {
+        return;
+    }
+    // Not every Windows (nor Wine) deletes a read-only file.
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mut permissions = meta.permissions();
+    if !permissions.readonly() {
+        return;
+    }
+    permissions.set_readonly(false);
+    if std::fs::set_permissions(path, permissions.clone()).is_ok()
+        && std::fs::remove_file(path).is_err()
+    {
+        permissions.set_readonly(true);
+        let _ = std::fs::set_permissions(path, permissions);
+    }
+}
+
 /// A read-only copy in a new folder only this user can enter.
+#[cfg(not(windows))]
 fn make_copy_in_private_dir(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
     let dir = private_folder()?;
     let path = dir.path().join(unique_name(name));

@@ -308,6 +308,53 @@ fn overwriting_a_loaded_plugin_in_place_does_not_crash_the_host() {
     assert_eq!(again.greet("new object").unwrap(), "Hello, new object!");
 }
 
+/// Windows keeps a loaded DLL until its process ends, so private copies can
+/// outlive their host in %TEMP%: a host's first copy removes those of hosts
+/// that have exited, and never one that is still being made (held open).
+#[cfg(windows)]
+#[test]
+fn private_copies_of_exited_hosts_are_removed_on_windows() {
+    use std::os::windows::fs::OpenOptionsExt;
+    use windows_sys::Win32::Storage::FileSystem::FILE_SHARE_READ;
+
+    const NAME: &str = "private_copies_of_exited_hosts_are_removed_on_windows";
+    if plugboard_tests::is_child() {
+        // The clean-up runs once per process, before its first copy.
+        demo_host()
+            .load_file(&PluginDir::new().add("greeter"))
+            .unwrap();
+        return;
+    }
+    let temp = std::env::temp_dir();
+    let stale = temp.join(format!("plugboard-copy-exited{}", std::process::id()));
+    fs::create_dir_all(&stale).unwrap();
+    // Read-only, as the host leaves its copies.
+    let copy = stale.join("greeter.dll");
+    fs::copy(library("greeter"), &copy).unwrap();
+    let mut permissions = fs::metadata(&copy).unwrap().permissions();
+    permissions.set_readonly(true);
+    fs::set_permissions(&copy, permissions).unwrap();
+    let making = temp.join(format!("plugboard-copy-making{}", std::process::id()));
+    fs::create_dir_all(&making).unwrap();
+    let held = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .share_mode(FILE_SHARE_READ)
+        .open(making.join("greeter.dll"))
+        .unwrap();
+
+    plugboard_tests::rerun_in_child(NAME, &[]);
+    assert!(!stale.exists(), "the exited host's copy is still there");
+    // (A deletion that went through would complete when the last handle
+    // closes.)
+    drop(held);
+    assert!(
+        making.join("greeter.dll").exists(),
+        "a copy being made was removed"
+    );
+    fs::remove_dir_all(&making).unwrap();
+}
+
 /// Deterministic pseudo-random bytes.
 fn noise(len: usize, mut seed: u64) -> Vec<u8> {
     (0..len)
