@@ -36,7 +36,7 @@
 
 use std::{ffi::OsString, process::ExitCode};
 
-use clap::{CommandFactory, FromArgMatches, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use plugboard_host::PluginHostBuilder;
 
 mod args;
@@ -113,7 +113,11 @@ pub fn run_with_args(
 /// `vet`, `keygen`, `sign`, `verify`) and returns its exit code.
 pub fn run_generic() -> ExitCode {
     init_logger();
-    let cli = match args::GenericCli::try_parse() {
+    let command = with_examples(args::GenericCli::command(), "plugboard");
+    let cli = match command
+        .try_get_matches()
+        .and_then(|m| args::GenericCli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => return clap_exit(e),
     };
@@ -141,17 +145,28 @@ fn program_name() -> String {
         .unwrap_or_else(|| "app".to_owned())
 }
 
-/// The subcommands' examples, with the program's own name.
+/// The subcommands' examples, with the program's own name and this
+/// platform's library file names (written for Linux: `libgreeter.so`,
+/// `*.so`).
 fn with_examples(command: clap::Command, program: &str) -> clap::Command {
+    let greeter = format!(
+        "{}greeter{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    let any_library = format!("*.{}", plugboard_host::LIBRARY_EXTENSION);
     let names: Vec<String> = command
         .get_subcommands()
         .map(|c| c.get_name().to_owned())
         .collect();
     names.into_iter().fold(command, |command, name| {
         command.mut_subcommand(name, |sub| {
-            let help = sub
-                .get_after_help()
-                .map(|h| h.to_string().replace("APP", program));
+            let help = sub.get_after_help().map(|h| {
+                h.to_string()
+                    .replace("APP", program)
+                    .replace("libgreeter.so", &greeter)
+                    .replace("*.so", &any_library)
+            });
             match help {
                 Some(help) => sub.after_help(help),
                 None => sub,

@@ -39,3 +39,40 @@ pub(crate) fn discover(dir: &Path) -> io::Result<Vec<PathBuf>> {
     found.sort();
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platforms_library_files_are_candidates() {
+        let expected = if cfg!(target_vendor = "apple") {
+            "dylib"
+        } else if cfg!(windows) {
+            "dll"
+        } else {
+            "so"
+        };
+        assert_eq!(LIBRARY_EXTENSION, expected);
+        // What cargo names a cdylib: libgreeter.so, libgreeter.dylib, greeter.dll.
+        let cdylib = format!(
+            "{}greeter{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        );
+        assert!(is_candidate(Path::new(&cdylib)));
+        assert!(is_candidate(Path::new(&format!(
+            "plugins/GREETER.{}",
+            expected.to_uppercase()
+        ))));
+        for (name, platform) in [("x.so", "so"), ("x.dylib", "dylib"), ("x.dll", "dll")] {
+            assert_eq!(
+                is_candidate(Path::new(name)),
+                platform == expected,
+                "{name}"
+            );
+        }
+        assert!(!is_candidate(Path::new("greeter.so.sig")));
+        assert!(!is_candidate(Path::new("so")));
+    }
+}
