@@ -28,16 +28,8 @@ pub(crate) fn release_library(package: &str) -> PathBuf {
 /// A host like the demo application's (the tests' own set-up).
 pub(crate) use plugboard_tests::demo_builder;
 
-/// A private (0700) folder for benchmark copies.
-pub(crate) fn private_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o700),
-    )
-    .unwrap();
-    dir
-}
+/// A private (0700 on Unix) folder for benchmark copies.
+pub(crate) use plugboard_tests::private_dir;
 
 /// The median nanoseconds per call of `f` over `rounds` rounds of `calls` calls.
 pub(crate) fn per_call(rounds: usize, calls: u64, mut f: impl FnMut()) -> f64 {
