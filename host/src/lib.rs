@@ -28,6 +28,13 @@
 //! Libraries are never unloaded: a dispensed object may hold code and data of
 //! its library for as long as it lives.
 //!
+//! # Platform-specific behaviour
+//!
+//! Linux is tested; Windows (x86_64, GNU toolchain) is tested under Wine;
+//! macOS is compiled only. On Windows, strict permissions read access control
+//! lists instead of modes, and private copies are files in `%TEMP%` instead of
+//! sealed memfds. See [`PluginHost`] and the repository's docs/platforms.md.
+//!
 //! # Examples
 //!
 //! ```no_run

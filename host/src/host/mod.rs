@@ -52,7 +52,11 @@ use crate::{
 ///
 /// Candidate files end in `.so` (Linux and other Unixes), `.dylib` (macOS) or
 /// `.dll` (Windows). On Unix, libraries are opened with
-/// `RTLD_NOW | RTLD_LOCAL`.
+/// `RTLD_NOW | RTLD_LOCAL`. On Windows, strict permissions read access
+/// control lists ([`LoadErrorKind::InsecureAcl`](crate::LoadErrorKind::InsecureAcl)),
+/// and a private copy stays in `%TEMP%` while its DLL is loaded; the first
+/// copy a later process makes removes those of processes that have exited.
+/// docs/platforms.md goes through every check per platform.
 pub struct PluginHost {
     config: Config,
     registry: Registry,
