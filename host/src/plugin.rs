@@ -35,6 +35,7 @@ enum Origin {
     /// library is never unloaded).
     InProcess(extern "C" fn() -> bool),
     /// In a runner process (asked of it).
+    #[cfg(unix)]
     Isolated(Arc<Library>),
 }
 
@@ -61,6 +62,7 @@ impl<I: ?Sized + PluginInterface> Plugin<I> {
     pub fn is_poisoned(this: &Self) -> bool {
         match &this.origin {
             Origin::InProcess(poisoned) => poisoned(),
+            #[cfg(unix)]
             Origin::Isolated(library) => library.runtime.poisoned(),
         }
     }

@@ -20,8 +20,10 @@ use abi_stable::{
     StableAbi,
 };
 use plugboard_interface::{
-    Exports, HostServices, HostServicesBox, LogRecord, MethodTable, PluginError, Remote, Served,
+    Exports, HostServices, HostServicesBox, LogRecord, MethodTable, PluginError,
 };
+#[cfg(unix)]
+use plugboard_interface::{Remote, Served};
 
 use crate::layout::{check_methods, layouts_compatible};
 
@@ -33,8 +35,10 @@ struct CheckedSlot(*mut c_void);
 type MakeService = dyn Fn(CheckedSlot) + Send + Sync;
 /// Writes a remote service object (a runner's, reaching the host's) into a
 /// checked slot; false for an interface whose calls cannot travel.
+#[cfg(unix)]
 type MakeRemote = dyn Fn(CheckedSlot, Remote) -> bool + Send + Sync;
 /// Makes a service object for calls as bytes (from an isolated plugin).
+#[cfg(unix)]
 type MakeServed = dyn Fn() -> Option<Served> + Send + Sync;
 
 /// One application service the host offers plugins.
@@ -45,7 +49,10 @@ pub(crate) struct ServiceSpec {
     layout: &'static TypeLayout,
     methods: Option<&'static MethodTable>,
     make: Arc<MakeService>,
+    /// For isolated plugins, which exist on Unix only.
+    #[cfg(unix)]
     remote: Arc<MakeRemote>,
+    #[cfg(unix)]
     served: Arc<MakeServed>,
 }
 
@@ -55,6 +62,7 @@ impl ServiceSpec {
         S: ?Sized + Exports<T>,
     {
         let make = Arc::new(make);
+        #[cfg(unix)]
         let make_served = Arc::clone(&make);
         Self {
             interface: S::NAME,
@@ -68,6 +76,7 @@ impl ServiceSpec {
                 // `HostServices::service` contract, checked in `provide`).
                 unsafe { slot.0.cast::<S::Object>().write(object) };
             }),
+            #[cfg(unix)]
             remote: Arc::new(
                 |slot: CheckedSlot, remote: Remote| match S::remote(remote) {
                     Some(object) => {
@@ -78,6 +87,7 @@ impl ServiceSpec {
                     None => false,
                 },
             ),
+            #[cfg(unix)]
             served: Arc::new(move || S::serve(S::export(make_served()))),
         }
     }
@@ -105,6 +115,7 @@ impl Shared {
     }
 
     /// The services offered, as host and runner compare them.
+    #[cfg(unix)]
     pub(crate) fn service_digests(&self) -> Vec<(String, crate::isolation::InterfaceDigest)> {
         self.services
             .iter()

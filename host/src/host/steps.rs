@@ -1,10 +1,9 @@
 //! Steps 4–6 of the load flow (load, check, init), in the host's own
 //! process or in a runner process of the plugin's own.
 
-use std::{
-    path::Path,
-    time::{Duration, Instant},
-};
+use std::path::Path;
+#[cfg(unix)]
+use std::time::{Duration, Instant};
 
 use plugboard_interface::{metadata::Metadata, HostContext, PluginEntry};
 

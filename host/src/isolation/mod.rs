@@ -62,6 +62,7 @@ use std::{
 
 use plugboard_interface::metadata::Metadata;
 
+#[cfg(unix)]
 use crate::check::InterfaceSpec;
 
 #[cfg(unix)]
@@ -84,6 +85,7 @@ mod os;
 pub(crate) mod parent;
 #[cfg(unix)]
 mod refusal;
+#[cfg(unix)]
 mod wire;
 
 /// Which plugins run in processes of their own.
@@ -214,16 +216,19 @@ pub fn is_runner() -> bool {
 }
 
 /// The interfaces as host and runner compare them.
+#[cfg(unix)]
 pub(crate) fn digests(specs: &[InterfaceSpec]) -> Vec<wire::InterfaceDigest> {
     specs.iter().map(digest_of).collect()
 }
 
 /// One interface as host and runner compare it.
+#[cfg(unix)]
 pub(crate) fn digest_of(spec: &InterfaceSpec) -> wire::InterfaceDigest {
     digest(spec.name, spec.version, spec.methods)
 }
 
 /// An interface's name, version and methods, compared by host and runner.
+#[cfg(unix)]
 pub(crate) fn digest(
     name: &str,
     version: &str,
@@ -246,4 +251,5 @@ pub(crate) fn digest(
     }
 }
 
+#[cfg(unix)]
 pub(crate) use wire::InterfaceDigest;
