@@ -27,6 +27,11 @@
 //! `PLUGBOARD_FUZZ_SECONDS=N` runs rounds of 64 cases, each from a new
 //! seed, for N seconds instead (what `.ci/run` does). The mutations are in
 //! `elf_differential/mutation.rs`.
+//!
+//! Unix only: it measures the ELF check against `dlopen`, and tells a crash
+//! by the child's signal. Windows plugins are PE files, loaded by
+//! `LoadLibrary`; there the vet refuses an ELF file as another platform's.
+#![cfg(unix)]
 
 use std::{
     cell::Cell,

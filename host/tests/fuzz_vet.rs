@@ -156,19 +156,29 @@ fn save(bytes: &[u8], case: u64) -> PathBuf {
 #[test]
 fn inspecting_mutants_of_real_plugins_never_panics() {
     let greeter = std::fs::read(library("greeter")).unwrap();
-    let seeds: Vec<Vec<u8>> = vec![
-        attack::pn_xnum_with_a_load_past_the_end(&greeter),
-        attack::dynamic_outside_every_load(&greeter),
+    // The attacks patch an ELF file: Windows plugins are PE files.
+    let attacks = if cfg!(windows) {
+        Vec::new()
+    } else {
+        vec![
+            attack::pn_xnum_with_a_load_past_the_end(&greeter),
+            attack::dynamic_outside_every_load(&greeter),
+        ]
+    };
+    let mut seeds: Vec<Vec<u8>> = attacks.clone();
+    seeds.extend([
         std::fs::read(library("fixture-forged")).unwrap(),
         std::fs::read(library("fixture-not-a-plugin")).unwrap(),
         std::fs::read(library("kv")).unwrap(),
         greeter,
-    ];
+    ]);
     let seed_regions: Vec<_> = seeds.iter().map(|s| regions(s)).collect();
     // The seeds as they are: the attacks and the non-plugin are refused,
     // the rest (the forged library included) pass.
     let passes: Vec<bool> = seeds.iter().map(|s| inspect_bytes(s).is_ok()).collect();
-    assert_eq!(passes, [false, false, true, false, true, true]);
+    let mut expected = vec![false; attacks.len()];
+    expected.extend([true, false, true, true]);
+    assert_eq!(passes, expected);
 
     let budget = std::env::var("PLUGBOARD_FUZZ_SECONDS")
         .ok()

@@ -2,12 +2,21 @@
 //! copies of a real plugin are not called loadable, and hostile file names
 //! reach the terminal escaped, one line each, and can be found again.
 
-use std::{os::unix::process::ExitStatusExt, path::PathBuf, process::Command};
+#[cfg(unix)]
+use std::os::unix::process::ExitStatusExt;
+use std::{path::PathBuf, process::Command};
 
-use plugboard_tests::{attack, library, set_mode, PluginDir};
+use plugboard_tests::PluginDir;
+#[cfg(unix)]
+use plugboard_tests::{attack, library, set_mode};
 
-use super::{plugboard, stdout};
+use super::plugboard;
+#[cfg(unix)]
+use super::stdout;
 
+/// Unix only: the patches are to an ELF plugin (a Windows plugin is a PE
+/// file), and a crash is told by its signal.
+#[cfg(unix)]
 #[test]
 fn inspect_and_vet_call_patched_copies_of_a_plugin_not_loadable() {
     let dir = PluginDir::new();
@@ -53,6 +62,9 @@ fn inspect_and_vet_call_patched_copies_of_a_plugin_not_loadable() {
 
 /// Each hostile name three times: a good plugin, garbage, and a file
 /// others may write (whose refusal names the file once more).
+/// Unix only: Windows file names cannot hold control characters or bytes
+/// that are not text (and have no modes).
+#[cfg(unix)]
 #[test]
 fn vet_shows_hostile_file_names_escaped_one_line_each_and_reversibly() {
     let dir = PluginDir::new();

@@ -568,6 +568,9 @@ fn every_command_has_help_with_an_example() {
     }
 }
 
+/// Unix only, as isolation is (on Windows an isolated load is refused:
+/// tests/suite/tests/isolation_windows.rs).
+#[cfg(unix)]
 #[test]
 fn call_with_isolate_all_gives_the_same_output_as_in_process() {
     let dir = demo_dir();
@@ -600,6 +603,8 @@ fn call_with_isolate_all_gives_the_same_output_as_in_process() {
     }
 }
 
+/// Unix only, as isolation is.
+#[cfg(unix)]
 #[test]
 fn list_with_isolate_marks_the_isolated_files() {
     let dir = demo_dir();
@@ -726,7 +731,7 @@ fn json_formats_keep_their_documented_field_names() {
     assert_eq!(checked["plugins"][0]["check"], "ok");
     assert_eq!(keys(&check["files"][1]), sorted(REFUSED_FILE));
 
-    let file = dir.path().join("libcompat_plugin_1_0.so");
+    let file = dir.path().join(lib_name("compat_plugin_1_0"));
     let inspect = json_of(&["inspect", "--format", "json", file.to_str().unwrap()]);
     assert_eq!(
         keys(&inspect),
@@ -756,7 +761,7 @@ fn json_formats_keep_their_documented_field_names() {
         sorted(&["protocol", "name", "interface", "interface_version"])
     );
     assert_eq!(keys(&inspect["verdict"]), sorted(&["loads", "protocol"]));
-    let foreign = dir.path().join("libfixture_wrong_cookie.so");
+    let foreign = dir.path().join(lib_name("fixture_wrong_cookie"));
     let inspect = json_of(&["inspect", "--format", "json", foreign.to_str().unwrap()]);
     assert_eq!(
         keys(&inspect["verdict"]),

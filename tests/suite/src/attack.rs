@@ -4,6 +4,7 @@
 //! The patches read and write an ELF64 little-endian file (the plugins of
 //! x86-64 and AArch64 Linux), through raw offsets, as a hex editor would.
 
+#[cfg(unix)]
 use std::{ffi::OsString, path::PathBuf};
 
 /// `PT_LOAD` and `PT_DYNAMIC`, from `<elf.h>`.
@@ -75,7 +76,9 @@ pub fn dynamic_outside_every_load(plugin: &[u8]) -> Vec<u8> {
 
 /// File names (before the extension) that must reach a terminal escaped:
 /// a line break, an escape sequence (red text), and bytes that are not
-/// UTF-8.
+/// UTF-8. Unix only: Windows file names cannot hold control characters,
+/// and are UTF-16.
+#[cfg(unix)]
 pub fn hostile_names() -> Vec<OsString> {
     use std::os::unix::ffi::OsStringExt;
     vec![
@@ -120,6 +123,7 @@ pub fn unescape(shown: &str) -> Vec<u8> {
 }
 
 /// The path an escaped name in text output names.
+#[cfg(unix)]
 pub fn unescaped_path(shown: &str) -> PathBuf {
     use std::os::unix::ffi::OsStringExt;
     PathBuf::from(OsString::from_vec(unescape(shown)))

@@ -5,6 +5,11 @@
 //! with an error of the right kind; in-process, the same plugin ends (or
 //! hangs) the host, shown in a child test process. No runner outlives its
 //! host, even one killed with SIGKILL.
+//!
+//! Unix only, as isolation is (the runner inherits a socket pair and pipes;
+//! see `plugboard_host::isolation`). On Windows an isolated load is refused:
+//! `isolation_windows.rs`.
+#![cfg(unix)]
 
 use std::{
     io::{BufRead, BufReader},

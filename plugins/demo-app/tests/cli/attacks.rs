@@ -3,12 +3,21 @@
 //! watched folder, and hostile file names. The processes are real; every
 //! wait ends on a line of output (with a time limit).
 
-use std::{fs, os::unix::process::ExitStatusExt, path::PathBuf};
+use std::fs;
+#[cfg(unix)]
+use std::{os::unix::process::ExitStatusExt, path::PathBuf};
 
-use plugboard_tests::{attack, library, open_descriptors_of, LineReader, PluginDir};
+#[cfg(unix)]
+use plugboard_tests::{attack, open_descriptors_of};
+use plugboard_tests::{library, LineReader, PluginDir};
 
-use super::{command, demo_app, demo_dir, stdout};
+use super::command;
+#[cfg(unix)]
+use super::{demo_app, demo_dir, stdout};
 
+/// Unix only: the patches are to an ELF plugin (a Windows plugin is a PE
+/// file), and a crash is told by its signal.
+#[cfg(unix)]
 #[test]
 fn list_refuses_patched_copies_of_a_plugin_and_lists_the_rest() {
     let dir = demo_dir();
@@ -64,6 +73,8 @@ fn watch_refuses_a_file_left_in_the_folder_once_and_keeps_its_descriptors() {
             .count()
     };
     assert_eq!(refusals(&watch), 1, "{:#?}", watch.seen());
+    // Descriptors are counted on Unix (Windows has handles, and no /proc).
+    #[cfg(unix)]
     let before = open_descriptors_of(watch.id());
     for package in ["kv", "toolbox", "counter"] {
         let file = dir.file(&format!("lib{package}"));
@@ -72,10 +83,12 @@ fn watch_refuses_a_file_left_in_the_folder_once_and_keeps_its_descriptors() {
         assert!(line.contains(&format!("lib{package}")), "{line}");
     }
     assert_eq!(refusals(&watch), 1, "{:#?}", watch.seen());
+    #[cfg(unix)]
     assert_eq!(open_descriptors_of(watch.id()), before);
 }
 
 /// The path a line of text output names, between `prefix` and `end`.
+#[cfg(unix)]
 fn named(line: &str, prefix: &str, end: &str) -> PathBuf {
     let rest = line
         .strip_prefix(prefix)
@@ -83,6 +96,9 @@ fn named(line: &str, prefix: &str, end: &str) -> PathBuf {
     attack::unescaped_path(rest.split(end).next().unwrap())
 }
 
+/// Unix only: Windows file names cannot hold control characters or bytes
+/// that are not text.
+#[cfg(unix)]
 #[test]
 fn list_and_watch_show_hostile_file_names_escaped_and_reversibly() {
     let dir = PluginDir::new();
