@@ -124,6 +124,7 @@ impl PluginHost {
             None => LoadReport {
                 dir: PathBuf::new(),
                 outcomes: Vec::new(),
+                discover: Duration::ZERO,
             },
         }
     }
@@ -136,7 +137,10 @@ impl PluginHost {
     /// host is refused as [`LoadErrorKind::AlreadyLoaded`].
     pub fn load_dir(&self, dir: impl AsRef<Path>) -> LoadReport {
         let dir = dir.as_ref().to_owned();
-        let files = match discover::discover(&dir) {
+        let started = Instant::now();
+        let listed = discover::discover(&dir);
+        let discover = started.elapsed();
+        let files = match listed {
             Ok(files) => files,
             Err(cause) => {
                 return LoadReport {
@@ -148,6 +152,7 @@ impl PluginHost {
                         )),
                     }],
                     dir,
+                    discover,
                 }
             }
         };
@@ -162,7 +167,11 @@ impl PluginHost {
                 FileOutcome { result, path }
             })
             .collect();
-        LoadReport { dir, outcomes }
+        LoadReport {
+            dir,
+            outcomes,
+            discover,
+        }
     }
 
     /// Loads one library file.
