@@ -62,6 +62,8 @@ pub struct PluginHost {
     writer: Mutex<Writer>,
     /// Numbers libraries in load order (for shutdown in reverse order).
     sequence: AtomicU64,
+    /// The folder of links the private copies are opened through.
+    links: private_copy::Links,
     closed: AtomicBool,
 }
 
@@ -99,6 +101,7 @@ impl PluginHost {
             registry: Registry::default(),
             writer: Mutex::new(Writer::default()),
             sequence: AtomicU64::new(0),
+            links: private_copy::Links::default(),
             closed: AtomicBool::new(false),
         }
     }
@@ -221,7 +224,7 @@ impl PluginHost {
         timings.handshake = clock.lap();
 
         // 3. The private copy that is loaded.
-        let copy = private_copy::make(&vetted.bytes, &display_name(path))
+        let copy = private_copy::make(vetted.loaded_bytes(), &display_name(path), &self.links)
             .map_err(|cause| LoadError::new(path, LoadErrorKind::PrivateCopy { cause }))?;
         timings.copy = clock.lap();
 
