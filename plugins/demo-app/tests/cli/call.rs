@@ -1,7 +1,9 @@
 //! `call`: methods called by name with JSON arguments, on one object, in
 //! process or isolated; errors on one line with the documented exit codes.
 
-use super::{command, demo_app, demo_dir, stderr, stdout};
+use plugboard_tests::{demo_dir, stderr, stdout};
+
+use super::{command, demo_app};
 
 #[test]
 fn call_takes_json_arguments_and_prints_json_results() {

@@ -1,9 +1,9 @@
 //! `check`: the application's compatibility report on a plugins folder,
 //! with a checksum allowlist too.
 
-use plugboard_tests::PluginDir;
+use plugboard_tests::{demo_dir, stderr, stdout, PluginDir};
 
-use super::{demo_app, demo_dir, stderr, stdout};
+use super::demo_app;
 
 /// `check` is this application's compatibility report: its verdicts on
 /// the compat fixtures are the Greeter 1.1 row of the matrix in

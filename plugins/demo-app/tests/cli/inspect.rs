@@ -1,9 +1,9 @@
 //! `inspect`: a library's metadata and the application's verdict, without
 //! running the library.
 
-use plugboard_tests::PluginDir;
+use plugboard_tests::{stderr, stdout, PluginDir};
 
-use super::{command, demo_app, stderr, stdout};
+use super::{command, demo_app};
 
 #[test]
 fn inspect_shows_the_metadata_and_the_verdict_without_running_the_library() {

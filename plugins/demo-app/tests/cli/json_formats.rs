@@ -1,27 +1,9 @@
 //! The `--format json` documents of cli/README.md, field by field, for
 //! every command that has one.
 
-use plugboard_tests::{LineReader, PluginDir};
+use plugboard_tests::{json_keys, sorted, stderr, stdout, LineReader, PluginDir};
 
-use super::{command, demo_app, stderr, stdout};
-
-/// The field names of a JSON object, sorted.
-fn keys(value: &serde_json::Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .unwrap_or_else(|| panic!("an object: {value}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
-}
-
-fn sorted<'a>(names: &[&'a str]) -> Vec<&'a str> {
-    let mut names = names.to_vec();
-    names.sort_unstable();
-    names
-}
+use super::{command, demo_app};
 
 fn json_of(args: &[&str]) -> serde_json::Value {
     let out = demo_app(args);
@@ -64,54 +46,54 @@ fn json_formats_keep_their_documented_field_names() {
 
     let list = json_of(&["list", "--plugins", d, "--format", "json"]);
     assert_eq!(
-        keys(&list),
+        json_keys(&list),
         sorted(&["plugins_dir", "files", "loaded", "refused"])
     );
     let loaded = &list["files"][0];
     assert_eq!(loaded["status"], "loaded");
-    assert_eq!(keys(loaded), sorted(LOADED_FILE));
+    assert_eq!(json_keys(loaded), sorted(LOADED_FILE));
     assert_eq!(
-        keys(&loaded["library"]),
+        json_keys(&loaded["library"]),
         sorted(&["name", "version", "description"])
     );
     let plugin = &loaded["plugins"][0];
-    assert_eq!(keys(plugin), sorted(PLUGIN));
-    assert_eq!(keys(&plugin["methods"][0]), sorted(METHOD));
+    assert_eq!(json_keys(plugin), sorted(PLUGIN));
+    assert_eq!(json_keys(&plugin["methods"][0]), sorted(METHOD));
     assert_eq!(
-        keys(&plugin["missing_methods"][0]),
+        json_keys(&plugin["missing_methods"][0]),
         sorted(&["name", "since"])
     );
     let refused = &list["files"][1];
     assert_eq!(refused["status"], "refused");
     assert_eq!(refused["kind"], "CookieMismatch");
-    assert_eq!(keys(refused), sorted(REFUSED_FILE));
+    assert_eq!(json_keys(refused), sorted(REFUSED_FILE));
 
     let check = json_of(&["check", "--plugins", d, "--format", "json"]);
     assert_eq!(
-        keys(&check),
+        json_keys(&check),
         sorted(&["plugins_dir", "host", "files", "ok", "failed"])
     );
     assert_eq!(
-        keys(&check["host"]),
+        json_keys(&check["host"]),
         sorted(&["cookie_key", "protocols", "interfaces"])
     );
     assert_eq!(
-        keys(&check["host"]["interfaces"][0]),
+        json_keys(&check["host"]["interfaces"][0]),
         sorted(&["name", "version"])
     );
     let checked = &check["files"][0];
     assert_eq!(checked["status"], "ok");
-    assert_eq!(keys(checked), sorted(LOADED_FILE));
+    assert_eq!(json_keys(checked), sorted(LOADED_FILE));
     let mut checked_plugin = PLUGIN.to_vec();
     checked_plugin.push("check");
-    assert_eq!(keys(&checked["plugins"][0]), sorted(&checked_plugin));
+    assert_eq!(json_keys(&checked["plugins"][0]), sorted(&checked_plugin));
     assert_eq!(checked["plugins"][0]["check"], "ok");
-    assert_eq!(keys(&check["files"][1]), sorted(REFUSED_FILE));
+    assert_eq!(json_keys(&check["files"][1]), sorted(REFUSED_FILE));
 
     let file = dir.path().join("libcompat_plugin_1_0.so");
     let inspect = json_of(&["inspect", "--format", "json", file.to_str().unwrap()]);
     assert_eq!(
-        keys(&inspect),
+        json_keys(&inspect),
         sorted(&[
             "path",
             "size",
@@ -125,30 +107,33 @@ fn json_formats_keep_their_documented_field_names() {
     );
     let metadata = &inspect["metadata"];
     assert_eq!(
-        keys(metadata),
+        json_keys(metadata),
         sorted(&["abi", "cookie", "library", "target", "protocols", "plugins"])
     );
-    assert_eq!(keys(&metadata["cookie"]), sorted(&["key", "value"]));
+    assert_eq!(json_keys(&metadata["cookie"]), sorted(&["key", "value"]));
     assert_eq!(
-        keys(&metadata["library"]),
+        json_keys(&metadata["library"]),
         sorted(&["name", "version", "description"])
     );
     assert_eq!(
-        keys(&metadata["plugins"][0]),
+        json_keys(&metadata["plugins"][0]),
         sorted(&["protocol", "name", "interface", "interface_version"])
     );
-    assert_eq!(keys(&inspect["verdict"]), sorted(&["loads", "protocol"]));
+    assert_eq!(
+        json_keys(&inspect["verdict"]),
+        sorted(&["loads", "protocol"])
+    );
     let foreign = dir.path().join("libfixture_wrong_cookie.so");
     let inspect = json_of(&["inspect", "--format", "json", foreign.to_str().unwrap()]);
     assert_eq!(
-        keys(&inspect["verdict"]),
+        json_keys(&inspect["verdict"]),
         sorted(&["loads", "kind", "reason"])
     );
     assert_eq!(inspect["verdict"]["kind"], "CookieMismatch");
 
     dir.write("garbage", b"not a library");
     let vet = json_of(&["vet", d, "--format", "json"]);
-    assert_eq!(keys(&vet), sorted(&["dir", "files", "ok", "refused"]));
+    assert_eq!(json_keys(&vet), sorted(&["dir", "files", "ok", "refused"]));
     let vetted = vet["files"]
         .as_array()
         .unwrap()
@@ -156,17 +141,17 @@ fn json_formats_keep_their_documented_field_names() {
         .find(|f| f["status"] == "ok")
         .expect("a file passes");
     assert_eq!(
-        keys(vetted),
+        json_keys(vetted),
         sorted(&["path", "status", "sha256", "library", "signed_by"])
     );
-    assert_eq!(keys(&vetted["library"]), sorted(&["name", "version"]));
+    assert_eq!(json_keys(&vetted["library"]), sorted(&["name", "version"]));
     let garbage = vet["files"]
         .as_array()
         .unwrap()
         .iter()
         .find(|f| f["status"] == "refused")
         .expect("the garbage file is refused");
-    assert_eq!(keys(garbage), sorted(REFUSED_FILE));
+    assert_eq!(json_keys(garbage), sorted(REFUSED_FILE));
 
     // `call`: one compact JSON value per line, one line per call.
     let out = demo_app(&[
@@ -200,13 +185,13 @@ fn watch_json_events_keep_their_documented_field_names() {
         dir.path().to_str().unwrap(),
     ]));
     let added: serde_json::Value = serde_json::from_str(&watch.next_line("{")).unwrap();
-    assert_eq!(keys(&added), sorted(&["event", "file"]));
+    assert_eq!(json_keys(&added), sorted(&["event", "file"]));
     assert_eq!(added["event"], "added");
-    assert_eq!(keys(&added["file"]), sorted(LOADED_FILE));
+    assert_eq!(json_keys(&added["file"]), sorted(LOADED_FILE));
     std::fs::remove_file(&file).unwrap();
     let removed: serde_json::Value = serde_json::from_str(&watch.next_line("{")).unwrap();
     assert_eq!(
-        keys(&removed),
+        json_keys(&removed),
         sorted(&["event", "path", "library", "generation"])
     );
     assert_eq!(removed["event"], "removed");

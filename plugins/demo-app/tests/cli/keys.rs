@@ -1,7 +1,9 @@
 //! `keygen` and `sign`: a key pair, a signed library, and loading with
 //! the trusted key.
 
-use super::{demo_app, demo_dir, stderr, stdout};
+use plugboard_tests::{demo_dir, stderr, stdout};
+
+use super::demo_app;
 
 #[test]
 fn keygen_sign_and_load_with_a_trusted_key() {

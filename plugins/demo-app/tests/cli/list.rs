@@ -1,8 +1,8 @@
 //! `list`: one line (or one JSON object) per file in the plugins folder.
 
-use plugboard_tests::PluginDir;
+use plugboard_tests::{demo_dir, stderr, stdout, PluginDir};
 
-use super::{demo_app, demo_dir, stderr, stdout};
+use super::demo_app;
 
 #[test]
 fn list_prints_one_line_per_file_and_fails_when_one_is_refused() {

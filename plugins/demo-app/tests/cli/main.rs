@@ -1,12 +1,12 @@
 //! `demo-app`, the demo application's command line (`plugboard_cli::run`
 //! with its host configuration), run as a process on real plugin libraries:
-//! one module per command, sharing the helpers below; the `--format json`
-//! documents are pinned in `json_formats`, issue 18's attacks are in
-//! `attacks`.
+//! one module per command, sharing the helpers below (and plugboard_tests'
+//! own); the `--format json` documents are pinned in `json_formats`, issue
+//! 18's attacks are in `attacks`.
 
 use std::process::{Command, Output};
 
-use plugboard_tests::PluginDir;
+use plugboard_tests::stdout;
 
 mod attacks;
 mod call;
@@ -28,22 +28,6 @@ fn command(args: &[&str]) -> Command {
         .env_remove("PLUGBOARD_PLUGINS")
         .env_remove("RUST_LOG");
     command
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn demo_dir() -> PluginDir {
-    let dir = PluginDir::new();
-    for p in ["greeter", "greeter-formal", "kv", "toolbox", "counter"] {
-        dir.add(p);
-    }
-    dir
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! `watch`: one line per change in the plugins folder.
 
-use plugboard_tests::{library, LineReader, PluginDir};
+use plugboard_tests::{demo_dir, library, LineReader, PluginDir};
 
-use super::{command, demo_dir};
+use super::command;
 
 #[test]
 fn watch_prints_a_line_for_a_copy_an_overwrite_and_a_delete() {

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use plugboard_host::DynamicCallError;
 use plugboard_interface::{InvokeError, PluginErrorKind};
-use plugboard_tests::PluginDir;
+use plugboard_tests::{stdout, PluginDir};
 use serde_json::{json, Value};
 
 use super::loaded;
@@ -123,10 +123,6 @@ fn types_app(dir: &PluginDir, args: &[&str]) -> Output {
         .env_remove("PLUGBOARD_PLUGINS")
         .output()
         .expect("run types-app")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
