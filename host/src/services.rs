@@ -261,7 +261,7 @@ impl HostServicesImpl {
     fn emit(&self, record: &LogRecord<'_>) {
         #[cfg(unix)]
         if self.runner {
-            crate::isolation::child::forward_log(record);
+            crate::isolation::callback::forward_log(record);
             return;
         }
         self.shared.emit(
@@ -343,7 +343,7 @@ impl HostServicesImpl {
                 spec.interface
             )));
         }
-        let remote = crate::isolation::child::open_service(name)?;
+        let remote = crate::isolation::callback::open_service(name)?;
         if (spec.remote)(CheckedSlot(out), remote) {
             Ok(())
         } else {

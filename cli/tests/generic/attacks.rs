@@ -4,9 +4,9 @@
 
 use std::{os::unix::process::ExitStatusExt, path::PathBuf, process::Command};
 
-use plugboard_tests::{attack, library, set_mode, PluginDir};
+use plugboard_tests::{attack, library, set_mode, stdout, PluginDir};
 
-use super::{plugboard, stdout};
+use super::plugboard;
 
 #[test]
 fn inspect_and_vet_call_patched_copies_of_a_plugin_not_loadable() {

@@ -65,11 +65,17 @@ use plugboard_interface::metadata::Metadata;
 use crate::check::InterfaceSpec;
 
 #[cfg(unix)]
+pub(crate) mod callback;
+#[cfg(unix)]
 pub(crate) mod child;
+#[cfg(unix)]
+mod child_load;
 #[cfg(unix)]
 mod exchange;
 #[cfg(unix)]
 mod forward;
+#[cfg(unix)]
+mod launch;
 #[cfg(unix)]
 pub(crate) mod objects;
 #[cfg(unix)]

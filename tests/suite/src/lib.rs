@@ -17,7 +17,10 @@ use std::{
 };
 
 pub mod attack;
+mod output;
 pub mod watching;
+
+pub use output::{json_keys, sorted, stderr, stdout};
 
 use plugboard_demo::AddHelper;
 use plugboard_host::{testing::build_cdylibs, PluginHost, PluginHostBuilder, LIBRARY_EXTENSION};
@@ -167,6 +170,15 @@ impl Default for PluginDir {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A plugins folder with the demo application's five plugins.
+pub fn demo_dir() -> PluginDir {
+    let dir = PluginDir::new();
+    for package in ["greeter", "greeter-formal", "kv", "toolbox", "counter"] {
+        dir.add(package);
+    }
+    dir
 }
 
 /// A host configured like the demo application: its cookie, protocol 1,

@@ -5,9 +5,11 @@
 
 use std::{fs, os::unix::process::ExitStatusExt, path::PathBuf};
 
-use plugboard_tests::{attack, library, open_descriptors_of, LineReader, PluginDir};
+use plugboard_tests::{
+    attack, demo_dir, library, open_descriptors_of, stdout, LineReader, PluginDir,
+};
 
-use super::{command, demo_app, demo_dir, stdout};
+use super::{command, demo_app};
 
 #[test]
 fn list_refuses_patched_copies_of_a_plugin_and_lists_the_rest() {
