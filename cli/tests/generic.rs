@@ -7,7 +7,7 @@ use std::{
 };
 
 use plugboard_host::LIBRARY_EXTENSION;
-use plugboard_tests::{lib_name, PluginDir};
+use plugboard_tests::{json_keys, lib_name, sorted, stdout, PluginDir};
 
 #[path = "generic/attacks.rs"]
 mod attacks;
@@ -18,10 +18,6 @@ fn plugboard(args: &[&str]) -> Output {
         .env_remove("RUST_LOG")
         .output()
         .expect("run plugboard")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -170,24 +166,6 @@ fn every_command_has_help_with_an_example() {
     }
 }
 
-/// The field names of a JSON object, sorted.
-fn keys(value: &serde_json::Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .unwrap_or_else(|| panic!("an object: {value}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
-}
-
-fn sorted<'a>(names: &[&'a str]) -> Vec<&'a str> {
-    let mut names = names.to_vec();
-    names.sort_unstable();
-    names
-}
-
 /// `plugboard inspect` and `vet` as documented in cli/README.md: without an
 /// application, `inspect` has no verdict.
 #[test]
@@ -200,7 +178,7 @@ fn json_formats_keep_their_documented_field_names() {
     assert!(out.status.success(), "{}", stdout(&out));
     let inspect: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
-        keys(&inspect),
+        json_keys(&inspect),
         sorted(&[
             "path",
             "size",
@@ -212,19 +190,19 @@ fn json_formats_keep_their_documented_field_names() {
         ])
     );
     assert_eq!(
-        keys(&inspect["metadata"]),
+        json_keys(&inspect["metadata"]),
         sorted(&["abi", "cookie", "library", "target", "protocols", "plugins"])
     );
 
     let out = plugboard(&["vet", "--format", "json", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let vet: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(keys(&vet), sorted(&["dir", "files", "ok", "refused"]));
+    assert_eq!(json_keys(&vet), sorted(&["dir", "files", "ok", "refused"]));
     let statuses: Vec<(&str, Vec<&str>)> = vet["files"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["status"].as_str().unwrap(), keys(f)))
+        .map(|f| (f["status"].as_str().unwrap(), json_keys(f)))
         .collect();
     assert_eq!(
         statuses,

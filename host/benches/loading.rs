@@ -1,162 +1,247 @@
-//! Loading cost: the full plugboard pipeline (vet, private copy, dlopen,
-//! checks, init) against a bare `dlopen` + `dlsym` of the same files, for 1,
-//! 10 and 100 distinct files; the per-stage split; the vet step alone; and
-//! the resident memory each loaded plugin adds.
+//! Loading cost, against a bare `dlopen` + `dlsym` of the same files, in
+//! the same run:
+//!
+//! - 1, 10 and 100 distinct plugins (copies of a release build of
+//!   `fixture-numbered` whose plugin names are rewritten) loaded by a host
+//!   configured like the demo application: one file with `load_file`, a
+//!   folder with `load_dir`; the wall time and the per-stage split;
+//! - the process-level figure: the demo application's `list` over a folder
+//!   of 100 plugins against a program that only `dlopen`s them;
+//! - what the private copy alone costs (the floor of a vetted load);
+//! - refusing a 255 MiB file that is not a library: time, bytes read, memory;
+//! - the vet step alone, and the resident memory each loaded plugin adds.
 //!
 //! Libraries are never unloaded and `dlopen` caches by path, so every
-//! measurement loads fresh copies and each is measured a fixed, small number
-//! of times (not criterion's open-ended sampling, which would map thousands
-//! of libraries). Compare only figures from one run.
+//! measurement loads fresh copies, a fixed small number of times (not
+//! criterion's open-ended sampling, which would map thousands of
+//! libraries). Compare only figures from one run; the spread of the rounds
+//! (min–max) is printed beside each median.
 //!
 //! `cargo bench -p plugboard-host --bench loading`
 
 mod support;
 
-use std::{hint::black_box, path::PathBuf};
+#[path = "loading/extra.rs"]
+mod extra;
 
-use plugboard_demo::Calc;
-use plugboard_host::{LoadTimings, PluginHost};
+use std::{
+    hint::black_box,
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
 
-/// `n` distinct copies of `lib` in a fresh private folder.
-fn copies(lib: &std::path::Path, n: usize, tag: &str) -> (tempfile::TempDir, Vec<PathBuf>) {
-    let dir = support::private_dir();
-    let files = (0..n)
-        .map(|i| {
-            let file = dir.path().join(format!("lib{tag}{i}.so"));
-            std::fs::copy(lib, &file).unwrap();
-            file
-        })
-        .collect();
-    (dir, files)
+use plugboard_demo::{Counter, Greeter, KeyValue};
+use plugboard_host::{LoadTimings, PluginHost, PluginHostBuilder};
+
+/// The plugin name of `fixture-numbered`, rewritten in each copy.
+const PLACEHOLDER: &[u8] = b"numbered-000000";
+
+/// A host configured like the demo application's (its three interfaces
+/// registered, so their checks run at load time).
+fn demo_app_host() -> PluginHost {
+    demo_app_builder().build()
 }
 
+fn demo_app_builder() -> PluginHostBuilder {
+    support::demo_builder()
+        .interface::<dyn Greeter>()
+        .interface::<dyn KeyValue>()
+        .interface::<dyn Counter>()
+}
+
+/// Writes `n` copies of the library `bytes` into `dir`, each with a plugin
+/// name no other copy of this process has.
+fn numbered(bytes: &[u8], dir: &Path, n: usize) -> Vec<PathBuf> {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    let at: Vec<usize> = bytes
+        .windows(PLACEHOLDER.len())
+        .enumerate()
+        .filter(|(_, w)| *w == PLACEHOLDER)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        at.len() >= 2,
+        "the name is in the metadata and the plugin table"
+    );
+    (0..n)
+        .map(|i| {
+            let number = NEXT.fetch_add(1, Ordering::Relaxed);
+            let name = format!("numbered-{number:06}");
+            let mut copy = bytes.to_vec();
+            for &offset in &at {
+                copy[offset..offset + PLACEHOLDER.len()].copy_from_slice(name.as_bytes());
+            }
+            let file = dir.join(format!("libplugin{i:04}.so"));
+            std::fs::write(&file, copy).unwrap();
+            file
+        })
+        .collect()
+}
+
+/// `dlopen` + `dlsym` of the root symbol of each file, in nanoseconds.
 fn bare_dlopen(files: &[PathBuf]) -> f64 {
+    let symbol = plugboard_interface::__private::ROOT_SYMBOL.as_bytes();
     support::time_ns(|| {
         for file in files {
             // SAFETY: our benchmark fixture; never unloaded.
             let lib = Box::leak(Box::new(unsafe { libloading::Library::new(file) }.unwrap()));
-            // SAFETY: `calc_add` has this signature in the fixture.
-            black_box(
-                *unsafe { lib.get::<extern "C" fn(u64, u64) -> u64>(b"calc_add\0") }.unwrap(),
-            );
+            // SAFETY: only the address is looked up.
+            black_box(*unsafe { lib.get::<*const u8>(symbol) }.unwrap());
         }
     })
 }
 
-/// Loads each file into its own host (the copies share a plugin name).
-fn plugboard_load(files: &[PathBuf], hosts: &mut Vec<PluginHost>) -> (f64, LoadTimings) {
-    let mut sum = LoadTimings::default();
+/// One file with `load_file`, more with `load_dir`: the wall time, the sum
+/// of each stage over the files, and how long listing the folder took.
+fn plugboard_load(
+    dir: &Path,
+    files: &[PathBuf],
+    hosts: &mut Vec<PluginHost>,
+) -> (f64, LoadTimings, Duration) {
+    let host = demo_app_host();
+    let mut stages = LoadTimings::default();
+    let mut discover = Duration::ZERO;
     let ns = support::time_ns(|| {
-        for file in files {
-            let host = support::demo_builder().interface::<dyn Calc>().build();
-            let info = host.load_file(file).unwrap();
-            sum += info.timings;
-            hosts.push(host);
+        if let [file] = files {
+            stages = host.load_file(file).unwrap().timings;
+        } else {
+            let report = host.load_dir(dir);
+            assert!(report.all_loaded(), "{report}");
+            discover = report.discover;
+            for library in report.loaded() {
+                stages += library.timings;
+            }
         }
     });
-    (ns, sum)
+    hosts.push(host);
+    (ns, stages, discover)
 }
 
-/// (anonymous, file-backed, shared-memory) resident KiB of this process.
-fn rss_kib() -> (i64, i64, i64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("RssAnon:"), field("RssFile:"), field("RssShmem:"))
-}
-
-fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo bench -- --list` and friends: nothing to list.
-    }
-    let lib = support::release_library("fixture-calc");
-    let size = std::fs::metadata(&lib).unwrap().len();
+/// The table of full loads against bare `dlopen`; returns the median bare
+/// `dlopen` of one plugin.
+fn loading_table(bytes: &[u8], hosts: &mut Vec<PluginHost>) -> f64 {
+    println!("\n== loading: a host like demo-app's vs bare dlopen+dlsym of the same files ==");
+    println!("(wall: median of the rounds; ratio: median (min–max) of the rounds' ratios;");
+    println!(" stages: per plugin, summed over threads, so they may add up to more than the wall)");
     println!(
-        "plugin file: {} ({} KiB, release build)",
-        lib.display(),
-        size / 1024
+        "{:<11} {:>9} {:>9} {:>20} | {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "",
+        "plugboard",
+        "bare",
+        "ratio",
+        "discover",
+        "vet",
+        "handshk",
+        "copy",
+        "dlopen",
+        "layout",
+        "ifaces",
+        "init"
     );
-    let mut hosts = Vec::new();
-
-    println!(
-        "\n== loading: full pipeline vs bare dlopen+dlsym of the same files (median of rounds) =="
-    );
-    for (n, rounds) in [(1usize, 11usize), (10, 5), (100, 1)] {
-        let mut bare = Vec::new();
-        let mut full = Vec::new();
+    let mut bare_one = 0.0;
+    for (n, rounds) in [(1usize, 11usize), (10, 5), (100, 3)] {
+        let (mut bare, mut full, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         let mut stages = LoadTimings::default();
+        let mut discover = Duration::ZERO;
         for round in 0..rounds {
-            let (_a, bare_files) = copies(&lib, n, &format!("bare{n}r{round}-"));
-            let (_b, plug_files) = copies(&lib, n, &format!("plug{n}r{round}-"));
-            bare.push(bare_dlopen(&bare_files));
-            let (ns, timings) = plugboard_load(&plug_files, &mut hosts);
-            full.push(ns);
-            stages = timings;
+            let (bare_dir, plug_dir) = (support::private_dir(), support::private_dir());
+            let bare_files = numbered(bytes, bare_dir.path(), n);
+            let plug_files = numbered(bytes, plug_dir.path(), n);
+            // Alternate which goes first, so neither always finds the
+            // other's effects (page cache, allocator) first.
+            let (b, (f, s, d)) = if round % 2 == 0 {
+                let b = bare_dlopen(&bare_files);
+                (b, plugboard_load(plug_dir.path(), &plug_files, hosts))
+            } else {
+                let f = plugboard_load(plug_dir.path(), &plug_files, hosts);
+                (bare_dlopen(&bare_files), f)
+            };
+            bare.push(b);
+            full.push(f);
+            ratios.push(f / b);
+            stages += s;
+            discover += d;
         }
-        bare.sort_by(f64::total_cmp);
-        full.sort_by(f64::total_cmp);
-        let (bare, full) = (bare[bare.len() / 2], full[full.len() / 2]);
-        support::ratio_line(&format!("{n} plugin(s), total"), full, bare, "bare");
-        support::ratio_line(
-            &format!("{n} plugin(s), per plugin"),
-            full / n as f64,
-            bare / n as f64,
-            "bare",
-        );
-        let per = |d: std::time::Duration| support::show(d.as_nanos() as f64 / n as f64);
+        let (b, _, _) = support::spread(&mut bare);
+        let (f, _, _) = support::spread(&mut full);
+        let (r, r_min, r_max) = support::spread(&mut ratios);
+        if n == 1 {
+            bare_one = b;
+        }
+        let per = |d: Duration| short(d.as_nanos() as f64 / (n * rounds) as f64);
         println!(
-            "  per-stage, per plugin: vet {}  handshake {}  copy {}  dlopen {}  layout {}  interfaces {}  init {}",
+            "{:<11} {:>9} {:>9} {:>20} | {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            format!("{n} plugin{}", if n == 1 { "" } else { "s" }),
+            short(f),
+            short(b),
+            format!("{r:.2}x ({r_min:.2}–{r_max:.2})"),
+            per(discover),
             per(stages.vet),
             per(stages.handshake),
             per(stages.copy),
             per(stages.dlopen),
             per(stages.layout),
             per(stages.interfaces),
-            per(stages.init)
+            per(stages.init),
         );
     }
+    bare_one
+}
 
+/// Nanoseconds in a short unit.
+fn short(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:.1}ms", ns / 1_000_000.0)
+    } else if ns >= 1_000.0 {
+        format!("{:.0}µs", ns / 1_000.0)
+    } else {
+        format!("{ns:.0}ns")
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` and friends: nothing to list.
+    }
+    let lib = support::release_library("fixture-numbered");
+    let bytes = std::fs::read(&lib).unwrap();
     println!(
-        "\n== vet cost (read + object parse + metadata + SHA-256) vs bare dlopen, per plugin =="
+        "plugin file: {} ({} KiB, release build)",
+        lib.display(),
+        bytes.len() / 1024
     );
-    let (_c, vet_files) = copies(&lib, 20, "vet-");
-    let (_d, bare_files) = copies(&lib, 20, "vetbare-");
-    let host = support::demo_builder().build();
+    // First, while this process is small: its peak memory shows what
+    // refusing a large file costs.
+    extra::refusals();
+
+    let mut hosts = Vec::new();
+    let bare_one = loading_table(&bytes, &mut hosts);
+    extra::copy_floor(&bytes, bare_one);
+    extra::process_level(|dir, n| {
+        numbered(&bytes, dir, n);
+    });
+
+    println!("\n== the vet step alone (inspect_file: read, object checks, metadata, SHA-256) ==");
+    let (vet_dir, bare_dir) = (support::private_dir(), support::private_dir());
+    let vet_files = numbered(&bytes, vet_dir.path(), 20);
+    let bare_files = numbered(&bytes, bare_dir.path(), 20);
+    let host = demo_app_host();
     let vet = support::time_ns(|| {
         for f in &vet_files {
             black_box(host.inspect_file(f).unwrap().1.unwrap());
         }
     }) / 20.0;
     let bare = bare_dlopen(&bare_files) / 20.0;
-    support::ratio_line("vet (inspect_file)", vet, bare, "bare dlopen");
+    support::ratio_line("vet (inspect_file), per file", vet, bare, "bare dlopen");
 
-    println!("\n== resident memory added per loaded plugin (100 fresh copies each) ==");
-    let (_e, plug_files) = copies(&lib, 100, "mem-plug-");
-    let (_f, bare_files) = copies(&lib, 100, "mem-bare-");
-    let before = rss_kib();
-    plugboard_load(&plug_files, &mut hosts);
-    let after = rss_kib();
-    bare_dlopen(&bare_files);
-    let after_bare = rss_kib();
-    let per = |a: i64, b: i64| (a - b) as f64 / 100.0;
-    println!(
-        "plugboard: anon {:.1} KiB, file-backed {:.1} KiB, memfd copy (shmem) {:.1} KiB per plugin",
-        per(after.0, before.0),
-        per(after.1, before.1),
-        per(after.2, before.2)
+    extra::memory_per_plugin(
+        |dir, n| numbered(&bytes, dir, n),
+        bare_dlopen,
+        |dir| {
+            let host = demo_app_host();
+            assert!(host.load_dir(dir).all_loaded());
+            hosts.push(host);
+        },
     );
-    println!(
-        "bare dlopen: anon {:.1} KiB, file-backed {:.1} KiB, shmem {:.1} KiB per plugin",
-        per(after_bare.0, after.0),
-        per(after_bare.1, after.1),
-        per(after_bare.2, after.2)
-    );
-    println!("(the mapped file shows as shmem for plugboard's sealed memfd copies, as file-backed for bare dlopen)");
-    drop(hosts);
 }

@@ -107,8 +107,9 @@ pub use vet::{ChecksumsError, Inspection};
 /// Test-only plumbing, not part of the API: the ELF load-safety check the
 /// vet step runs (`elf_check::check`), reachable from integration tests
 /// (`tests/elf_differential.rs` dlopens what it accepts in a child process).
-/// `Err` carries the refusal reason.
+/// `Ok` carries how many leading bytes the loader reads or maps (what the
+/// private copy holds), `Err` the refusal reason.
 #[doc(hidden)]
-pub fn __elf_check(bytes: &[u8]) -> Result<(), String> {
+pub fn __elf_check(bytes: &[u8]) -> Result<u64, String> {
     elf_check::check(bytes).map_err(|problem| problem.reason)
 }

@@ -4,19 +4,23 @@
 //!
 //! On Linux the copy is a sealed `memfd` (no file system, cannot be written,
 //! grown or shrunk once sealed); elsewhere a read-only file in a fresh
-//! folder only this user can enter (0700). Either way the copy is read back
-//! and compared with the vetted bytes before it is loaded.
+//! folder only this user can enter (0700). The copy is written from the
+//! vetted bytes and sealed before anything opens it, so it holds exactly
+//! them — as far as the loader reads: an ELF file's section headers, symbol
+//! tables and debug information after its last loaded segment are vetted
+//! but not copied (see [`Vetted::loaded_bytes`](crate::vet::Vetted)).
 //!
 //! No descriptor stays open once the library is mapped (a mapping keeps its
 //! pages alive by itself). The loader remembers libraries by the path they
 //! were opened under and returns the old library for a path it has seen, so
 //! every copy is opened under a path never used before in this process: a
-//! memfd through a symbolic link `<n>-<name>` to `/proc/self/fd/N` in a
-//! fresh 0700 folder (the descriptor number `N` is reused as soon as it is
-//! closed, the link's name never is), removed with the folder after
-//! `dlopen`. Only when no such folder can be made is the memfd opened as
-//! `/proc/self/fd/N` and then kept open for the life of the process. (A
-//! backtrace therefore cannot read a plugin's symbols from its file.)
+//! memfd through a symbolic link `<n>-<name>` to `/proc/self/fd/N` in the
+//! host's own 0700 folder ([`Links`], made once per host; the descriptor
+//! number `N` is reused as soon as it is closed, the link's name never is),
+//! removed after `dlopen`. Only when no such folder can be made is the
+//! memfd opened as `/proc/self/fd/N` and then kept open for the life of the
+//! process. (A backtrace therefore cannot read a plugin's symbols from its
+//! file.)
 //!
 //! This is one of the modules with `unsafe` (the `memfd` system calls).
 //!
@@ -24,16 +28,20 @@
 //!
 //! On Windows the folder is `%TEMP%\plugboard-copy-XXXXXX` (the user's own
 //! temporary folder, which other users cannot enter). The copy is read-only
-//! and held open without write or delete sharing until it is loaded; then
-//! the host tries to remove it, which fails while the DLL is loaded (on
-//! Windows as under Wine), so the copy usually stays until the process ends.
-//! The first copy a process makes therefore first removes the copies of
-//! hosts that have exited: a copy still loaded by a running host cannot be
-//! deleted, and one still being made is held open.
+//! and held open without write or delete sharing from its creation until it
+//! is loaded, so nothing else writes or removes it in between; then the
+//! host tries to remove it, which fails while the DLL is loaded (on Windows
+//! as under Wine), so the copy usually stays until the process ends. The
+//! first copy a process makes therefore first removes the copies of hosts
+//! that have exited: a copy still loaded by a running host cannot be
+//! deleted, and one still being made is held open. A PE file is copied
+//! whole (the loader reads its headers and sections wherever they are).
 
+#[cfg(target_os = "linux")]
+use std::sync::{Arc, OnceLock};
 use std::{
     fs::File,
-    io::{self, Read, Write},
+    io::{self, Write},
     path::{Path, PathBuf},
     sync::atomic::{AtomicU64, Ordering},
 };
@@ -48,11 +56,9 @@ pub(crate) struct PrivateCopy {
 // The fields are never read: holding them keeps the copy alive.
 #[allow(dead_code)]
 enum Keep {
-    /// A memfd, opened through a link in a private folder.
-    Linked {
-        memfd: File,
-        folder: tempfile::TempDir,
-    },
+    /// A memfd, opened through a link in the host's private folder.
+    #[cfg(target_os = "linux")]
+    Linked { memfd: File, link: Link },
     /// A memfd opened as `/proc/self/fd/N`: once mapped, kept open for
     /// good, or the next copy given descriptor `N` would load as this one.
     Memfd(File),
@@ -82,7 +88,9 @@ impl PrivateCopy {
     pub(crate) fn descriptor(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         use std::os::fd::AsFd;
         match &self._keep {
-            Keep::Linked { memfd: file, .. } | Keep::Memfd(file) => Some(file.as_fd()),
+            #[cfg(target_os = "linux")]
+            Keep::Linked { memfd: file, .. } => Some(file.as_fd()),
+            Keep::Memfd(file) => Some(file.as_fd()),
             Keep::Dir(_) | Keep::Borrowed => None,
         }
     }
@@ -122,6 +130,48 @@ impl PrivateCopy {
     }
 }
 
+/// A link to a memfd in the host's private folder, removed when dropped
+/// (the folder goes with the host and its last copy).
+#[cfg(target_os = "linux")]
+struct Link {
+    path: PathBuf,
+    _folder: Arc<tempfile::TempDir>,
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Link {
+    fn drop(&mut self) {
+        // A link left behind (removing it failed) names a descriptor number
+        // of this process only, and goes with the folder.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The host's private folder for the links copies are opened through: made
+/// at the first copy, removed with the host (each link goes once `dlopen`
+/// has returned). `None` when it could not be made (the copies are then
+/// opened as `/proc/self/fd/N`). Other platforms need no links: there it
+/// holds nothing.
+#[derive(Default)]
+pub(crate) struct Links(#[cfg(target_os = "linux")] OnceLock<Option<Arc<tempfile::TempDir>>>);
+
+#[cfg(target_os = "linux")]
+impl Links {
+    fn folder(&self) -> Option<&Arc<tempfile::TempDir>> {
+        self.0
+            .get_or_init(|| match private_folder() {
+                Ok(folder) => Some(Arc::new(folder)),
+                Err(e) => {
+                    log::debug!(
+                        "no folder for links to private copies ({e}): their descriptors stay open"
+                    );
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
 /// A name no copy of this process has had before: `<n>-<name>`, with
 /// anything but ASCII letters, digits, `.`, `-` and `_` replaced by `_` (it
 /// appears in the loader's messages).
@@ -153,36 +203,14 @@ fn private_folder() -> io::Result<tempfile::TempDir> {
     Ok(dir)
 }
 
-/// Makes a private copy of `bytes` (named after `name` for diagnostics) and
-/// checks that it reads back as exactly the vetted bytes.
-pub(crate) fn make(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
-    let copy = make_copy(bytes, name)?;
-    let mut file = File::open(&copy.path)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut at = 0;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        if bytes.get(at..at + n) != Some(&buf[..n]) {
-            return Err(io::Error::other(
-                "the private copy does not read back as the vetted bytes",
-            ));
-        }
-        at += n;
-    }
-    if at != bytes.len() {
-        return Err(io::Error::other(
-            "the private copy is shorter than the vetted bytes",
-        ));
-    }
-    Ok(copy)
+/// Makes a private copy of `bytes` (named after `name` for diagnostics),
+/// linked from the host's folder `links` where the platform needs a link.
+pub(crate) fn make(bytes: &[u8], name: &str, links: &Links) -> io::Result<PrivateCopy> {
+    make_copy(bytes, name, links)
 }
 
 #[cfg(target_os = "linux")]
-fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
-    use std::io::Seek;
+fn make_copy(bytes: &[u8], name: &str, links: &Links) -> io::Result<PrivateCopy> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
     let label: Vec<u8> = format!("plugboard:{name}")
@@ -205,7 +233,6 @@ fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     let mut file = File::from(owned);
     file.write_all(bytes)?;
-    file.rewind()?;
     let seals = libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE | libc::F_SEAL_SEAL;
     // SAFETY: `file` owns a valid memfd created with MFD_ALLOW_SEALING, and
     // F_ADD_SEALS takes an int argument.
@@ -213,42 +240,42 @@ fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
         return Err(io::Error::last_os_error());
     }
     let fd_path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
-    let linked = private_folder().and_then(|folder| {
-        let link = folder.path().join(unique_name(name));
-        std::os::unix::fs::symlink(&fd_path, &link)?;
-        Ok((folder, link))
-    });
-    Ok(match linked {
-        Ok((folder, link)) => PrivateCopy {
-            path: link,
-            _keep: Keep::Linked {
-                memfd: file,
-                folder,
+    let Some(folder) = links.folder() else {
+        return Ok(PrivateCopy {
+            path: fd_path,
+            _keep: Keep::Memfd(file),
+        });
+    };
+    let link = folder.path().join(unique_name(name));
+    if let Err(e) = std::os::unix::fs::symlink(&fd_path, &link) {
+        log::debug!("no link to the private copy ({e}): its descriptor stays open");
+        return Ok(PrivateCopy {
+            path: fd_path,
+            _keep: Keep::Memfd(file),
+        });
+    }
+    Ok(PrivateCopy {
+        path: link.clone(),
+        _keep: Keep::Linked {
+            memfd: file,
+            link: Link {
+                path: link,
+                _folder: Arc::clone(folder),
             },
         },
-        Err(e) => {
-            log::debug!(
-                "no folder for a link to the private copy ({e}); its descriptor stays open"
-            );
-            PrivateCopy {
-                path: fd_path,
-                _keep: Keep::Memfd(file),
-            }
-        }
     })
 }
 
 #[cfg(not(any(target_os = "linux", windows)))]
-fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
+fn make_copy(bytes: &[u8], name: &str, _links: &Links) -> io::Result<PrivateCopy> {
     make_copy_in_private_dir(bytes, name)
 }
-
 /// The start of the name of a Windows copy's folder in `%TEMP%`.
 #[cfg(windows)]
 const COPY_PREFIX: &str = "plugboard-copy-";
 
 #[cfg(windows)]
-fn make_copy(bytes: &[u8], name: &str) -> io::Result<PrivateCopy> {
+fn make_copy(bytes: &[u8], name: &str, _links: &Links) -> io::Result<PrivateCopy> {
     use std::os::windows::fs::OpenOptionsExt;
     use windows_sys::Win32::Storage::FileSystem::{FILE_SHARE_READ, FILE_SHARE_WRITE};
 

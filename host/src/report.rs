@@ -25,6 +25,9 @@ pub struct LoadReport {
     /// One outcome per candidate file; if the folder itself could not be
     /// read, a single [`LoadErrorKind::FolderUnreadable`](crate::LoadErrorKind::FolderUnreadable) refusal for it.
     pub outcomes: Vec<FileOutcome>,
+    /// How long listing the folder's candidate files took (each file's own
+    /// steps are in its [`LibraryInfo::timings`]).
+    pub discover: std::time::Duration,
 }
 
 impl LoadReport {

@@ -8,11 +8,9 @@ use std::{path::PathBuf, process::Command};
 
 use plugboard_tests::PluginDir;
 #[cfg(unix)]
-use plugboard_tests::{attack, library, set_mode};
+use plugboard_tests::{attack, library, set_mode, stdout};
 
 use super::plugboard;
-#[cfg(unix)]
-use super::stdout;
 
 /// Unix only: the patches are to an ELF plugin (a Windows plugin is a PE
 /// file), and a crash is told by its signal.

@@ -28,6 +28,37 @@ pub(crate) fn release_library(package: &str) -> PathBuf {
 /// A host like the demo application's (the tests' own set-up).
 pub(crate) use plugboard_tests::demo_builder;
 
+/// A release build of a binary target, `cargo build --release <args>`
+/// (e.g. `["-p", "demo-app"]` or `["-p", "plugboard-host", "--example",
+/// "dlopen_all"]`), and the path of the executable named `name`.
+pub(crate) fn release_binary(args: &[&str], name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .current_dir(workspace())
+        .args(["build", "--release", "--message-format=json"])
+        .args(args)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap_or_else(|e| panic!("running cargo: {e}"));
+    assert!(output.status.success(), "cargo build {args:?} failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["target"]["name"] == name)
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo build {args:?} made no executable `{name}`"))
+}
+
+/// The median, minimum and maximum of `samples`.
+pub(crate) fn spread(samples: &mut [f64]) -> (f64, f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    (
+        samples[samples.len() / 2],
+        samples[0],
+        samples[samples.len() - 1],
+    )
+}
+
 /// A private (0700 on Unix) folder for benchmark copies.
 pub(crate) use plugboard_tests::private_dir;
 

@@ -16,6 +16,23 @@ pub(super) struct Image<'a> {
 }
 
 impl<'a> Image<'a> {
+    /// How many leading bytes of the file the loader reads or maps (see
+    /// [`check`](super::check)). Every `PT_LOAD` lies inside the file and
+    /// maps from a page-aligned offset (checked in [`Image::new`]); the
+    /// last page of each is counted whole, up to the end of the file.
+    pub(super) fn loader_extent(&self, header: &Header) -> u64 {
+        let page = largest_page(self.machine);
+        let ehdr = if self.layout.wide { 64 } else { 52 };
+        let phdrs = header.phoff + header.table_size();
+        self.loads
+            .iter()
+            .map(|load| align_up(load.offset + load.filesz, page).unwrap_or(u64::MAX))
+            .chain([ehdr, phdrs])
+            .max()
+            .unwrap_or(self.file_len)
+            .min(self.file_len)
+    }
+
     pub(super) fn new(bytes: &'a [u8], header: &Header, phdrs: &[Phdr]) -> Check<Self> {
         let layout = header.layout;
         let page = largest_page(header.machine);

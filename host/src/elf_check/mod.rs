@@ -155,7 +155,11 @@ fn refuse<T>(reason: impl Into<String>) -> Check<T> {
 /// Reads the ELF header, program headers and dynamic section exactly as glibc's loader
 /// (elf/dl-load.c, dl-map-segments, elf_get_dynamic_info) will, and refuses anything
 /// ambiguous or anything that would make the loader read past the end of the file.
-pub(crate) fn check(bytes: &[u8]) -> Result<(), ElfProblem> {
+///
+/// Returns how many leading bytes of the file the loader reads or maps: the ELF header, the
+/// program headers, and every page that holds a byte of a `PT_LOAD`'s file range. What lies
+/// beyond (section headers, symbol tables, debug information) the loader never looks at.
+pub(crate) fn check(bytes: &[u8]) -> Result<u64, ElfProblem> {
     let header = Header::read(bytes)?;
     let phdrs = read_program_headers(bytes, &header)?;
     let image = Image::new(bytes, &header, &phdrs)?;
@@ -163,5 +167,6 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), ElfProblem> {
     check_other_segments(&image, &header, &phdrs)?;
     let dynamic = Dynamic::read(&image, &phdrs)?;
     let nsyms = DynamicCheck::run(&image, &dynamic)?;
-    check_section_agreement(&sections, &dynamic, &phdrs, nsyms, header.layout)
+    check_section_agreement(&sections, &dynamic, &phdrs, nsyms, header.layout)?;
+    Ok(image.loader_extent(&header))
 }

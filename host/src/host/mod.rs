@@ -65,6 +65,8 @@ pub struct PluginHost {
     writer: Mutex<Writer>,
     /// Numbers libraries in load order (for shutdown in reverse order).
     sequence: AtomicU64,
+    /// The folder of links the private copies are opened through.
+    links: private_copy::Links,
     closed: AtomicBool,
 }
 
@@ -102,6 +104,7 @@ impl PluginHost {
             registry: Registry::default(),
             writer: Mutex::new(Writer::default()),
             sequence: AtomicU64::new(0),
+            links: private_copy::Links::default(),
             closed: AtomicBool::new(false),
         }
     }
@@ -127,6 +130,7 @@ impl PluginHost {
             None => LoadReport {
                 dir: PathBuf::new(),
                 outcomes: Vec::new(),
+                discover: Duration::ZERO,
             },
         }
     }
@@ -139,7 +143,10 @@ impl PluginHost {
     /// host is refused as [`LoadErrorKind::AlreadyLoaded`].
     pub fn load_dir(&self, dir: impl AsRef<Path>) -> LoadReport {
         let dir = dir.as_ref().to_owned();
-        let files = match discover::discover(&dir) {
+        let started = Instant::now();
+        let listed = discover::discover(&dir);
+        let discover = started.elapsed();
+        let files = match listed {
             Ok(files) => files,
             Err(cause) => {
                 return LoadReport {
@@ -151,6 +158,7 @@ impl PluginHost {
                         )),
                     }],
                     dir,
+                    discover,
                 }
             }
         };
@@ -165,7 +173,11 @@ impl PluginHost {
                 FileOutcome { result, path }
             })
             .collect();
-        LoadReport { dir, outcomes }
+        LoadReport {
+            dir,
+            outcomes,
+            discover,
+        }
     }
 
     /// Loads one library file.
@@ -215,7 +227,7 @@ impl PluginHost {
         timings.handshake = clock.lap();
 
         // 3. The private copy that is loaded.
-        let copy = private_copy::make(&vetted.bytes, &display_name(path))
+        let copy = private_copy::make(vetted.loaded_bytes(), &display_name(path), &self.links)
             .map_err(|cause| LoadError::new(path, LoadErrorKind::PrivateCopy { cause }))?;
         timings.copy = clock.lap();
 

@@ -3,17 +3,22 @@
 //! Everything here reads bytes; nothing is loaded or executed. In order: the
 //! path is a regular file (symlinks are followed and the file they lead to
 //! is vetted), its size is within limits, neither it nor its folder can be
-//! written by group or others (OpenSSH's StrictModes), its first bytes are
-//! those of a shared library (checked before the rest is read, so a large
-//! file that is not a library costs one small read), and then, on the whole
-//! file: the SHA-256 allowlist and the signature, if the host asks for them
-//! (first, so that a tampered file is reported as tampered), then this
+//! written by group or others (OpenSSH's StrictModes), its first 64 bytes
+//! are those of a shared library — the magic bytes and, for an ELF file
+//! when the host checks no allowlist or signature, the header's class, byte
+//! order, machine, type and where its program headers end
+//! ([`object::examine_head`]) — checked before the rest is read, so a large
+//! file that is not a library (or not one for this machine) costs one small
+//! read; and then, on the whole file, read once: the SHA-256 allowlist and
+//! the signature, if the host asks for them (first, so that a tampered file
+//! is reported as tampered, and nothing but the magic bytes is looked at in
+//! a file the host's keys do not vouch for), then this
 //! platform's format and architecture, a shared library whose every
 //! loadable segment lies inside the file, whose program headers and dynamic
 //! section glibc's loader can follow without reading outside the file or
 //! the mapped image ([`crate::elf_check`]), the exported root module and the
 //! plugboard metadata. The same bytes are what the next steps copy and
-//! load.
+//! load — as far as the loader reads them ([`Vetted::loaded_bytes`]).
 //!
 //! `object.rs` holds the object checks ([`examine`]), `permissions.rs` the
 //! StrictModes rule (with `acl.rs`, its Windows form), `trust.rs` the
@@ -39,6 +44,7 @@ use sha2::{Digest, Sha256};
 use crate::{LoadError, LoadErrorKind};
 
 pub(crate) use object::examine;
+use object::examine_head;
 use permissions::check_permissions;
 pub use trust::ChecksumsError;
 use trust::{check_checksum, check_signature};
@@ -124,7 +130,9 @@ impl FileStamp {
 
 /// A file that passed vetting, with the bytes that were vetted.
 pub(crate) struct Vetted {
-    pub(crate) bytes: Vec<u8>,
+    bytes: Vec<u8>,
+    /// How many of them the platform's loader reads or maps.
+    loaded_len: usize,
     pub(crate) inspection: Inspection,
     pub(crate) stamp: FileStamp,
 }
@@ -132,6 +140,14 @@ pub(crate) struct Vetted {
 impl Vetted {
     pub(crate) fn metadata(&self) -> &Metadata {
         &self.inspection.metadata
+    }
+
+    /// The vetted bytes the platform's loader reads or maps: all of them
+    /// but, for an ELF file, what follows its last `PT_LOAD` (section
+    /// headers, symbol tables, debug information). What the private copy
+    /// holds.
+    pub(crate) fn loaded_bytes(&self) -> &[u8] {
+        &self.bytes[..self.loaded_len]
     }
 }
 
@@ -200,7 +216,13 @@ pub(crate) fn file(
             reason: "it does not start like a shared library (ELF, PE or Mach-O)".to_owned(),
         }));
     }
-    bytes.reserve(meta.len() as usize);
+    // The ELF header's fixed fields are compared too, before the rest is
+    // read — unless the host checks an allowlist or signatures, which come
+    // before anything looks at the file's structure (see below).
+    if policy.checksums.is_none() && policy.trusted_keys.is_empty() {
+        examine_head(&bytes, meta.len()).map_err(fail)?;
+    }
+    bytes.reserve_exact((meta.len() as usize).saturating_sub(bytes.len()) + 1);
     file.take(policy.max_size + 1 - bytes.len() as u64)
         .read_to_end(&mut bytes)
         .map_err(|cause| fail(LoadErrorKind::Unreadable { cause }))?;
@@ -232,6 +254,7 @@ pub(crate) fn file(
     let examined = examine(&bytes).map_err(fail)?;
 
     Ok(Vetted {
+        loaded_len: examined.loaded_len,
         stamp: FileStamp::of(&meta),
         inspection: Inspection {
             path: path.to_owned(),

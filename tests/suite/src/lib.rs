@@ -17,7 +17,10 @@ use std::{
 };
 
 pub mod attack;
+mod output;
 pub mod watching;
+
+pub use output::{json_keys, sorted, stderr, stdout};
 
 use plugboard_demo::AddHelper;
 use plugboard_host::{testing::build_cdylibs, PluginHost, PluginHostBuilder, LIBRARY_EXTENSION};
@@ -284,6 +287,15 @@ impl Default for PluginDir {
     }
 }
 
+/// A plugins folder with the demo application's five plugins.
+pub fn demo_dir() -> PluginDir {
+    let dir = PluginDir::new();
+    for package in ["greeter", "greeter-formal", "kv", "toolbox", "counter"] {
+        dir.add(package);
+    }
+    dir
+}
+
 /// A host configured like the demo application: its cookie, protocol 1,
 /// and the `add-helper` service (interfaces are checked at dispense time).
 pub fn demo_host() -> PluginHost {
@@ -425,6 +437,19 @@ pub fn open_descriptors() -> usize {
         .expect("listing /proc/self/fd")
         .count()
         - 1
+}
+
+/// How many bytes this process has read so far with `read` and its kin
+/// (`rchar` in `/proc/self/io`, Linux), counting this function's own read
+/// of that file. Measure in a process of its own ([`rerun_in_child`]):
+/// other tests' threads read files too.
+pub fn bytes_read() -> u64 {
+    fs::read_to_string("/proc/self/io")
+        .expect("reading /proc/self/io")
+        .lines()
+        .find_map(|line| line.strip_prefix("rchar:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("an rchar line")
 }
 
 /// How many file descriptors process `pid` has open (Linux).

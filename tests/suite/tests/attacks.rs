@@ -15,17 +15,8 @@ use plugboard_host::{LoadErrorKind, Plugin};
 #[cfg(unix)]
 use plugboard_tests::open_descriptors;
 use plugboard_tests::{
-    attack, demo_builder, demo_host, library, rerun_in_child, Marker, PluginDir,
+    attack, demo_builder, demo_dir, demo_host, library, rerun_in_child, Marker, PluginDir,
 };
-
-/// The five demo plugins.
-fn demo_folder() -> PluginDir {
-    let dir = PluginDir::new();
-    for package in ["greeter", "greeter-formal", "kv", "toolbox", "counter"] {
-        dir.add(package);
-    }
-    dir
-}
 
 /// Attack 1: headers the loader reads differently. Each file is the
 /// greeter with a few bytes changed; both passed the old vet and then
@@ -44,7 +35,7 @@ fn patched_program_headers_are_refused_and_the_good_plugins_still_load() {
     {
         return;
     }
-    let dir = demo_folder();
+    let dir = demo_dir();
     let greeter = fs::read(library("greeter")).unwrap();
     let pn_xnum = dir.write(
         "attack-a-pn-xnum",

@@ -133,7 +133,7 @@ impl Patched {
         self.offset_of(self.dyn_get(DT_RELA)) + 24 * i
     }
     pub(crate) fn check(&self) -> Result<(), ElfProblem> {
-        check(&self.0)
+        check(&self.0).map(|_| ())
     }
     /// The refusal, which must mention every one of `words`.
     #[track_caller]

@@ -4,8 +4,25 @@
 use super::*;
 
 #[test]
-fn the_real_plugin_passes() {
-    assert_eq!(check(greeter()), Ok(()));
+fn the_real_plugin_passes_and_the_loader_reads_up_to_its_last_load() {
+    let bytes = greeter();
+    let extent = check(bytes).unwrap();
+    let file = object::read::elf::ElfFile64::<object::LittleEndian>::parse(bytes).unwrap();
+    let last_byte = object::Object::segments(&file)
+        .map(|s| {
+            let (offset, size) = object::ObjectSegment::file_range(&s);
+            offset + size
+        })
+        .max()
+        .unwrap();
+    // Every loaded byte, to the end of its page, and not the symbol tables
+    // and debug information that follow.
+    assert_eq!(extent, last_byte.next_multiple_of(4096));
+    assert!(
+        extent < bytes.len() as u64 / 2,
+        "{extent} of {}",
+        bytes.len()
+    );
 }
 
 #[test]

@@ -122,7 +122,7 @@ const KINDS: [(bool, bool, u16, &str); 4] = [
 fn every_class_and_byte_order_is_read() {
     for (wide, big, machine, what) in KINDS {
         let bytes = synthetic(wide, big, machine);
-        assert_eq!(check(&bytes), Ok(()), "{what}");
+        assert!(check(&bytes).is_ok(), "{what}");
     }
 }
 

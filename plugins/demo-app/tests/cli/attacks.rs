@@ -8,12 +8,12 @@ use std::fs;
 use std::{os::unix::process::ExitStatusExt, path::PathBuf};
 
 #[cfg(unix)]
-use plugboard_tests::{attack, open_descriptors_of};
+use plugboard_tests::{attack, demo_dir, open_descriptors_of, stdout};
 use plugboard_tests::{library, LineReader, PluginDir};
 
 use super::command;
 #[cfg(unix)]
-use super::{demo_app, demo_dir, stdout};
+use super::demo_app;
 
 /// Unix only: the patches are to an ELF plugin (a Windows plugin is a PE
 /// file), and a crash is told by its signal.

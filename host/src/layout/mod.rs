@@ -1,6 +1,10 @@
 //! Layout compatibility: `abi_stable`'s checker, run both ways for an older
 //! side, with its report shortened to the first mismatch; and the check of
-//! an `#[interface]` trait's method table, method by method.
+//! an `#[interface]` trait's method table, method by method. Identical
+//! layouts — what every library built against the host's own interface
+//! crates carries — pass without the checker ([`identical`]).
+
+mod identical;
 
 use abi_stable::{
     abi_stability::abi_checking::{
@@ -19,11 +23,23 @@ pub(crate) fn check_layouts(
     actual: &'static TypeLayout,
     actual_is_older: bool,
 ) -> Result<(), AbiInstabilityErrors> {
-    match check_layout_compatibility(expected, actual) {
+    match compatible(expected, actual) {
         Ok(()) => Ok(()),
-        Err(_) if actual_is_older && check_layout_compatibility(actual, expected).is_ok() => Ok(()),
+        Err(_) if actual_is_older && compatible(actual, expected).is_ok() => Ok(()),
         Err(errors) => Err(errors),
     }
+}
+
+/// `abi_stable`'s check that `actual` can be used where `expected` is
+/// expected, skipped when the two are [identical](identical::identical).
+fn compatible(
+    expected: &'static TypeLayout,
+    actual: &'static TypeLayout,
+) -> Result<(), AbiInstabilityErrors> {
+    if identical::identical(expected, actual) {
+        return Ok(());
+    }
+    check_layout_compatibility(expected, actual)
 }
 
 /// Semver compatibility as Cargo reads it: same major version, and for 0.x,
@@ -91,7 +107,7 @@ pub(crate) fn check_methods(
                 h.name
             )));
         }
-        if let Err(errors) = check_layout_compatibility(w.layout, h.layout) {
+        if let Err(errors) = compatible(w.layout, h.layout) {
             return Err(MethodsMismatch {
                 summary: format!(
                     "`{}` differs: `{}` against `{}` ({})",
