@@ -1,8 +1,9 @@
 //! Isolated plugins on Windows, where they do not exist (the runner inherits
 //! Unix socket pairs and pipes; see `plugboard_host::isolation`): a file the
 //! host would isolate is refused with `Isolation`, saying why, and the
-//! other files of the folder load as usual. The Unix tests are
-//! `isolation.rs`.
+//! other files of the folder load as usual. The Unix tests are in
+//! `isolation/`; demo-app's `--isolate` on Windows is tested in
+//! plugins/demo-app/tests/cli/list.rs.
 #![cfg(windows)]
 
 use plugboard_demo::Greeter;

@@ -121,3 +121,39 @@ fn list_with_isolate_marks_the_isolated_files() {
         assert_eq!(file["isolated"], isolated, "{file}");
     }
 }
+
+/// Windows: isolated plugins are Unix only, so `--isolate` refuses the
+/// file with the typed `Isolation` error (no panic, no runner), `list`
+/// fails as for any refusal, and the other files load in the host.
+#[cfg(windows)]
+#[test]
+fn list_with_isolate_refuses_the_isolated_file_on_windows() {
+    let dir = demo_dir();
+    let d = dir.path().to_str().unwrap();
+    let out = demo_app(&[
+        "list",
+        "--isolate",
+        "kv",
+        "--format",
+        "json",
+        "--plugins",
+        d,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = json["files"].as_array().expect("files");
+    let refused: Vec<_> = files.iter().filter(|f| f["status"] == "refused").collect();
+    assert_eq!(refused.len(), 1, "{json}");
+    assert_eq!(refused[0]["kind"], "Isolation", "{json}");
+    let reason = refused[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("need Unix"), "{reason}");
+    let path = refused[0]["path"].as_str().unwrap();
+    assert!(path.ends_with(&plugboard_tests::lib_name("kv")), "{path}");
+    assert_eq!(files.len(), 5, "{json}");
+    assert!(
+        files
+            .iter()
+            .all(|f| f["status"] == "refused" || f["isolated"] == false),
+        "{json}"
+    );
+}
