@@ -1,5 +1,6 @@
 //! The process-level baseline of the loading benchmark: a program that only
-//! `dlopen`s every `*.so` file of a folder (sorted, as plugboard loads them)
+//! `dlopen`s every library of a folder (`*.so`, `*.dylib` or `*.dll`, the
+//! platform's, as plugboard discovers them; sorted, as plugboard loads them)
 //! and looks up plugboard's root symbol in each — no vetting, no copy, no
 //! checks. The benchmark times it against the demo application's `list`
 //! over the same folder.
@@ -17,7 +18,10 @@ fn main() -> ExitCode {
         Ok(entries) => entries
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "so"))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|e| e == std::env::consts::DLL_EXTENSION)
+            })
             .collect(),
         Err(e) => {
             eprintln!("cannot read the folder: {e}");

@@ -11,7 +11,14 @@ use std::{
 
 use crate::support;
 
-/// A `/proc/self/...` field, in the unit it is given in.
+/// `name` as the platform names a library (`libname.so`, `name.dll`).
+fn library_name(name: &str) -> String {
+    use std::env::consts::{DLL_PREFIX, DLL_SUFFIX};
+    format!("{DLL_PREFIX}{name}{DLL_SUFFIX}")
+}
+
+/// A `/proc/self/...` field, in the unit it is given in (0 where there is
+/// no such file: off Linux).
 fn proc_field(file: &str, name: &str) -> i64 {
     std::fs::read_to_string(format!("/proc/self/{file}"))
         .unwrap_or_default()
@@ -23,19 +30,20 @@ fn proc_field(file: &str, name: &str) -> i64 {
 }
 
 /// Refusing a 255 MiB file of zeros, and one of random bytes, both named
-/// `.so`, by every way a host vets a file: the time, the bytes this process
-/// read meanwhile, and how much its resident memory and its peak grew.
+/// like a library, by every way a host vets a file: the time, the bytes
+/// this process read meanwhile, and how much its resident memory and its
+/// peak grew.
 pub(crate) fn refusals() {
     const SIZE: u64 = 255 * 1024 * 1024;
     println!("\n== refusing a 255 MiB file that is not a library ==");
     let zeros_dir = support::private_dir();
-    let zeros = zeros_dir.path().join("libzeros.so");
+    let zeros = zeros_dir.path().join(library_name("zeros"));
     std::fs::File::create(&zeros)
         .unwrap()
         .set_len(SIZE)
         .unwrap();
     let random_dir = support::private_dir();
-    let random = random_dir.path().join("librandom.so");
+    let random = random_dir.path().join(library_name("random"));
     {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&random).unwrap());
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
@@ -97,7 +105,8 @@ pub(crate) fn refusals() {
 
 /// What the private copy alone costs: a sealed memfd filled with the file's
 /// bytes, against the same run's bare `dlopen` of one plugin. A full load
-/// does this and a `dlopen` of the copy.
+/// does this and a `dlopen` of the copy. Linux only (memfd).
+#[cfg(target_os = "linux")]
 pub(crate) fn copy_floor(bytes: &[u8], bare_one: f64) {
     use std::os::fd::{AsRawFd, FromRawFd};
     println!("\n== the floor: filling a sealed memfd with the file's bytes ==");
