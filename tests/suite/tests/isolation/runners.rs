@@ -1,8 +1,11 @@
 //! No runner outlives its host: closed, or killed with SIGKILL.
 
+#[cfg(target_os = "linux")]
 use plugboard_tests::LineReader;
 
-use super::{folder, isolated, load, RUNNER};
+#[cfg(target_os = "linux")]
+use super::RUNNER;
+use super::{folder, isolated, load};
 
 /// Whether process `pid` is gone (or a zombie no one has reaped yet is all
 /// that is left of it).
