@@ -84,8 +84,8 @@ impl Default for PluginHostBuilder {
             protocols: vec![1],
             plugins_dir: None,
             interfaces: Vec::new(),
-            host_name: env!("CARGO_PKG_NAME").to_owned(),
-            host_version: env!("CARGO_PKG_VERSION").to_owned(),
+            host_name: "plugboard".to_owned(),
+            host_version: plugboard_interface::VERSION.to_owned(),
             services: BTreeMap::new(),
             panic_policy: PanicPolicy::default(),
             vet_policy: VetPolicy::default(),
@@ -134,7 +134,9 @@ impl PluginHostBuilder {
     }
 
     /// The host's name and version, as plugins see them through
-    /// `plugboard_interface::host()` (default: plugboard-host's own).
+    /// `plugboard_interface::host()` (default: `plugboard` and the version
+    /// of the plugboard-interface crate the host is built with, the ABI
+    /// plugins share with it).
     pub fn host_info(mut self, name: impl Into<String>, version: impl Into<String>) -> Self {
         self.host_name = name.into();
         self.host_version = version.into();

@@ -4,6 +4,7 @@
 //! offers once files are loaded: dispensing, listing, closing).
 
 mod access;
+mod ahead;
 mod steps;
 
 use std::{
@@ -163,16 +164,22 @@ impl PluginHost {
             }
         };
         let mut writer = self.writer();
-        let outcomes = files
-            .into_iter()
-            .map(|path| {
-                let result = self.load_new(&mut writer, &path);
+        // Vetting and copying run ahead on worker threads; loading, in
+        // order, here.
+        let outcomes = ahead::in_order(
+            &files,
+            |path| self.prepare(path),
+            |path, prepared| {
+                let result = self.load_new(&mut writer, path, || prepared);
                 if result.is_err() {
-                    writer.refused.remember(&path);
+                    writer.refused.remember(path);
                 }
-                FileOutcome { result, path }
-            })
-            .collect();
+                FileOutcome {
+                    result,
+                    path: path.clone(),
+                }
+            },
+        );
         LoadReport {
             dir,
             outcomes,
@@ -186,15 +193,21 @@ impl PluginHost {
     ///
     /// A [`LoadError`] naming the file and the reason it was refused.
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<LibraryInfo, LoadError> {
-        self.load_new(&mut self.writer(), path.as_ref())
+        let path = path.as_ref();
+        self.load_new(&mut self.writer(), path, || self.prepare(path))
     }
 
-    /// Loads a file this host has not loaded.
-    fn load_new(&self, writer: &mut Writer, path: &Path) -> Result<LibraryInfo, LoadError> {
+    /// Loads a file this host has not loaded, `prepare`d by now or then.
+    fn load_new(
+        &self,
+        writer: &mut Writer,
+        path: &Path,
+        prepare: impl FnOnce() -> Result<Prepared, LoadError>,
+    ) -> Result<LibraryInfo, LoadError> {
         if self.registry.load().live(path).is_some() {
             return Err(LoadError::new(path, LoadErrorKind::AlreadyLoaded));
         }
-        self.load_generation(writer, path, None)
+        self.load_prepared(writer, path, prepare, None)
     }
 
     /// The load flow of one file: vet → handshake → private copy → load →
@@ -207,10 +220,15 @@ impl PluginHost {
         path: &Path,
         replacing: Option<&Arc<Library>>,
     ) -> Result<LibraryInfo, LoadError> {
+        self.load_prepared(writer, path, || self.prepare(path), replacing)
+    }
+
+    /// Steps 1–3 of the load flow, those that need only the file and the
+    /// host's configuration (not what is loaded): vet, the handshake's
+    /// checks, the private copy. A folder's files go through them on worker
+    /// threads ([`ahead`]).
+    fn prepare(&self, path: &Path) -> Result<Prepared, LoadError> {
         let config = &self.config;
-        let snapshot = self.registry.snapshot();
-        // 0. Libraries are never unloaded: what the host maps is capped.
-        writer.mapped.check(path, config.limits)?;
         let mut clock = Clock(Instant::now());
         let mut timings = LoadTimings::default();
 
@@ -219,17 +237,52 @@ impl PluginHost {
         let vetted = vet::file(path, &config.vet, false)?;
         timings.vet = clock.lap();
 
-        // 2. Handshake, interface majors and names, from the metadata.
+        // 2. Handshake and interface majors, from the metadata.
         let metadata = vetted.metadata();
         let protocol = handshake::negotiate(path, metadata, &config.handshake, &config.protocols)?;
         check::majors(path, metadata, protocol, &config.specs)?;
-        snapshot.check_names(path, metadata, protocol, replacing)?;
         timings.handshake = clock.lap();
 
-        // 3. The private copy that is loaded.
-        let copy = private_copy::make(vetted.loaded_bytes(), &display_name(path), &self.links)
-            .map_err(|cause| LoadError::new(path, LoadErrorKind::PrivateCopy { cause }))?;
+        // 3. The private copy that is loaded (should making it fail, that
+        // is reported after the name checks of `load_prepared`).
+        let copy = private_copy::make(vetted.loaded_bytes(), &display_name(path), &self.links);
         timings.copy = clock.lap();
+        Ok(Prepared {
+            vetted,
+            protocol,
+            copy,
+            timings,
+        })
+    }
+
+    /// The load flow of one file from its `prepare`d steps on: the checks
+    /// that depend on what is loaded (the host's limits, the plugin names),
+    /// then load, check, init and register.
+    fn load_prepared(
+        &self,
+        writer: &mut Writer,
+        path: &Path,
+        prepare: impl FnOnce() -> Result<Prepared, LoadError>,
+        replacing: Option<&Arc<Library>>,
+    ) -> Result<LibraryInfo, LoadError> {
+        let config = &self.config;
+        let snapshot = self.registry.snapshot();
+        // 0. Libraries are never unloaded: what the host maps is capped.
+        writer.mapped.check(path, config.limits)?;
+        let Prepared {
+            vetted,
+            protocol,
+            copy,
+            mut timings,
+        } = prepare()?;
+        let metadata = vetted.metadata();
+        let mut clock = Clock(Instant::now());
+
+        // 2. The plugin names are valid and free.
+        snapshot.check_names(path, metadata, protocol, replacing)?;
+        timings.handshake += clock.lap();
+        let copy =
+            copy.map_err(|cause| LoadError::new(path, LoadErrorKind::PrivateCopy { cause }))?;
 
         // 4–6 in the host, or in a runner process of its own.
         let loaded = if config.isolation.applies(path, metadata, protocol) {
@@ -295,6 +348,15 @@ impl PluginHost {
         self.registry.publish(snapshot.without(&library));
         Some(library)
     }
+}
+
+/// What steps 1–3 of the load flow made of a file.
+struct Prepared {
+    vetted: vet::Vetted,
+    protocol: u32,
+    /// The private copy, or why it could not be made.
+    copy: std::io::Result<private_copy::PrivateCopy>,
+    timings: LoadTimings,
 }
 
 /// The file's name, for the private copy's label.

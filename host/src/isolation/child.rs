@@ -25,7 +25,7 @@ use plugboard_interface::{ErasedObject, Factory, PluginError, PluginLibraryRef};
 use super::{
     callback::{logs_sent, LogPipe, LOGS},
     child_load::{load, same_interfaces},
-    os,
+    os::{self, Channel},
     wire::{self, Frame, Refusal, ToChild, ToHost},
 };
 use crate::builder::Config;
@@ -43,7 +43,7 @@ pub(crate) fn requested() -> bool {
 
 /// The runner's state, on its main thread only.
 struct Server {
-    reader: BufReader<UnixStream>,
+    reader: BufReader<Channel>,
     writer: UnixStream,
     buf: Vec<u8>,
     root: PluginLibraryRef,
@@ -114,13 +114,13 @@ pub(crate) fn serve(config: Config) -> ! {
             std::process::exit(2);
         }
     };
-    let mut reader = BufReader::new(control);
+    let mut reader = BufReader::new(Channel(control));
     let mut buf = Vec::new();
     let hello = match wire::receive::<ToChild>(&mut reader, &mut buf) {
         Ok(Some(ToChild::Hello(hello))) => hello,
         _ => std::process::exit(2),
     };
-    let refuse = |reader: BufReader<UnixStream>, mut writer: UnixStream, refusal: Refusal| -> ! {
+    let refuse = |reader: BufReader<Channel>, mut writer: UnixStream, refusal: Refusal| -> ! {
         let _ = wire::send(
             &mut writer,
             &Frame {

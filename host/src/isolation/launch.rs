@@ -113,7 +113,7 @@ impl Child {
         })?;
         *state = State::Running(Box::new(Running {
             process: started.process,
-            reader: BufReader::new(started.control),
+            reader: BufReader::new(super::os::Channel(started.control)),
             writer,
             buf: Vec::new(),
             generation,

@@ -66,7 +66,7 @@ pub(super) struct Stopped {
 
 pub(super) struct Running {
     pub(super) process: std::process::Child,
-    pub(super) reader: BufReader<UnixStream>,
+    pub(super) reader: BufReader<super::os::Channel>,
     pub(super) writer: UnixStream,
     pub(super) buf: Vec<u8>,
     pub(super) generation: u64,

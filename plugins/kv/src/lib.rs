@@ -48,7 +48,13 @@ impl KeyValue for MemoryStore {
 
 /// Runs when a host loads the library (after its handshake passed).
 fn opened() -> Result<(), PluginError> {
-    let host = plugboard_interface::host().map(|h| h.host_name().into_string());
+    let host = plugboard_interface::host().map(|h| {
+        format!(
+            "{} {}",
+            h.host_name().into_string(),
+            h.host_version().into_string()
+        )
+    });
     log::debug!(
         "kv loaded by {}",
         host.as_deref().unwrap_or("an unknown host")

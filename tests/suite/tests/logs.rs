@@ -211,6 +211,21 @@ fn dropping_the_host_runs_the_shutdown_hooks() {
 }
 
 #[test]
+fn without_host_info_plugins_see_plugboard_and_the_interface_crates_version() {
+    let (_lock, capture) = capture();
+    let dir = PluginDir::new();
+    dir.add("kv");
+    let host = demo_builder().build();
+    assert!(host.load_dir(dir.path()).all_loaded());
+    let expected = format!("kv loaded by plugboard {}", plugboard_interface::VERSION);
+    let loaded_by = records(capture, "plugin::kv::");
+    assert!(
+        loaded_by.iter().any(|r| r.message == expected),
+        "{loaded_by:?}"
+    );
+}
+
+#[test]
 fn a_plugin_calls_back_into_the_host() {
     let (_lock, capture) = capture();
     let dir = PluginDir::new();
@@ -235,7 +250,7 @@ fn a_plugin_calls_back_into_the_host() {
     assert!(
         loaded_by
             .iter()
-            .any(|r| r.message == "kv loaded by test-host"),
+            .any(|r| r.message == "kv loaded by test-host 9.9.9"),
         "{loaded_by:?}"
     );
 }
