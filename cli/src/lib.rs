@@ -78,6 +78,10 @@ pub(crate) struct Context {
 /// program serves that plugin instead, with `builder`'s configuration, and
 /// exits: an application whose `main` is this call needs nothing more for
 /// isolation.
+///
+/// On Unix it restores SIGPIPE's default action, so that output piped into
+/// a reader that stops early ends the program quietly, as with other
+/// command-line tools.
 pub fn run(builder: PluginHostBuilder) -> ExitCode {
     if plugboard_host::isolation::is_runner() {
         // Serves the plugin and exits; it returns only when started by hand.
@@ -92,6 +96,7 @@ pub fn run_with_args(
     builder: PluginHostBuilder,
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
 ) -> ExitCode {
+    restore_sigpipe();
     init_logger();
     let program = program_name();
     let command = with_examples(args::AppCli::command().name(program.clone()), &program);
@@ -112,6 +117,7 @@ pub fn run_with_args(
 /// Runs the generic `plugboard` command line (no application: `inspect`,
 /// `vet`, `keygen`, `sign`, `verify`) and returns its exit code.
 pub fn run_generic() -> ExitCode {
+    restore_sigpipe();
     init_logger();
     let command = with_examples(args::GenericCli::command(), "plugboard");
     let cli = match command
@@ -126,6 +132,19 @@ pub fn run_generic() -> ExitCode {
         verbose: cli.verbose,
     };
     finish(&context, commands::run_generic(&context, cli.command))
+}
+
+/// Lets the program end quietly when its output goes to a reader that
+/// stops early (`demo-app list | head -1`), as other command-line tools do:
+/// Rust ignores SIGPIPE, so printing would otherwise panic on the broken
+/// pipe. Process-wide, which `run`'s caller hands over by making it `main`.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default installs no
+    // handler; nothing runs in signal context.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn init_logger() {

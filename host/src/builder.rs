@@ -334,6 +334,11 @@ impl PluginHostBuilder {
     /// ([`isolation::is_runner`](crate::isolation::is_runner)), it does not
     /// return: it serves that plugin, with this configuration, and exits.
     pub fn build(self) -> PluginHost {
+        if self.handshake.cookie_key.is_empty() {
+            log::warn!(
+                "this plugin host has no handshake (PluginHostBuilder::handshake): it refuses every plugin built with one"
+            );
+        }
         let specs = self.interfaces.iter().map(|r| r.spec).collect();
         let config = Config {
             handshake: self.handshake,

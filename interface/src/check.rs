@@ -51,7 +51,8 @@ impl<T: ?Sized> UnstableVerdict<T> for StableProbe<T> {}
 #[diagnostic::on_unimplemented(
     message = "`{T}` cannot cross the plugin boundary",
     label = "`{T}` has no stable layout",
-    note = "supported: integers (up to 64 bits), f32, f64, bool, char, &str, String, &[T], Vec<T>, Option<T>, Result<T, PluginError>, tuples of up to 4 of these, abi_stable's R-types, and types that #[derive(StableAbi)]"
+    note = "for a type of your own, give it one: `#[repr(C)] #[derive(StableAbi)]` (the interface crate then depends on abi_stable, for the derive)",
+    note = "supported: integers (up to 64 bits), f32, f64, bool, char, &str, String, &[T], Vec<T>, Option<T>, Result<T, PluginError>, tuples of up to 4 of these, abi_stable's R-types (RHashMap, ...), and types that #[derive(StableAbi)]"
 )]
 pub trait CrossesBoundary<T: ?Sized> {}
 

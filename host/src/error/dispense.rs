@@ -43,7 +43,7 @@ pub enum DispenseError {
         found: String,
     },
     /// The plugin's object or methods do not match the host's interface type.
-    #[error("plugin `{plugin}` ({}) declares {interface} {found} but does not match this host's {interface} {expected}: {}. The interface changed without a version bump; rebuild the plugin against the interface crate this host uses.", crate::display::path(path), report.summary)]
+    #[error("plugin `{plugin}` ({}) declares {interface} {found} but does not match this host's {interface} {expected}: {}. {}", crate::display::path(path), report.summary, layout_advice(expected, found))]
     LayoutMismatch {
         /// The plugin's name.
         plugin: String,
@@ -156,9 +156,22 @@ impl DispenseError {
                 advice[..1].make_ascii_uppercase();
                 format!("{advice}.")
             }
-            Self::LayoutMismatch { .. } => "The interface changed without a version bump; rebuild the plugin against the interface crate this host uses.".to_owned(),
+            Self::LayoutMismatch {
+                expected, found, ..
+            } => layout_advice(expected, found).to_owned(),
             _ => "See the message above.".to_owned(),
         }
+    }
+}
+
+/// What to do about a layout mismatch: with the same version on both sides
+/// the interface changed without a bump; with different versions of one
+/// major, the interface crate broke semver between them.
+fn layout_advice(expected: &str, found: &str) -> &'static str {
+    if expected == found {
+        "The interface changed without a version bump; rebuild the plugin against the interface crate this host uses."
+    } else {
+        "The interface crate changed between these versions in a way a minor version may not (a method added without #[since], or a signature changed): fix the interface crate (mark added methods #[since] or bump its major version), then rebuild."
     }
 }
 

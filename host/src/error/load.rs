@@ -391,6 +391,7 @@ impl LoadErrorKind {
             Self::AbiStableMismatch { .. } => "Rebuild the plugin with the same abi_stable major version as the host.",
             Self::IncompatibleFramework { .. } => return format!("Rebuild the plugin against plugboard-interface {}, the version this host uses.", plugboard_interface::VERSION),
             Self::AbiVersion { .. } => "Rebuild the plugin against the plugboard-interface release this host uses.",
+            Self::CookieMismatch { expected_key, .. } if expected_key.is_empty() => "This host was built without a handshake: give PluginHostBuilder::handshake the HandshakeConfig of the application's interface crate, the one its plugins are built with.",
             Self::CookieMismatch { .. } => "It was built for another application that uses plugboard; remove it from this plugins folder.",
             Self::NoCommonProtocol { host, plugin } => protocol_advice(host, plugin),
             Self::BadEntry { .. } => "This is a bug in the plugin; report it to its author.",

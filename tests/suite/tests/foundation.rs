@@ -209,6 +209,32 @@ fn a_wrong_cookie_is_refused_with_a_clear_message() {
 }
 
 #[test]
+fn a_host_without_a_handshake_is_told_so_not_to_remove_the_plugin() {
+    let dir = PluginDir::new();
+    let file = dir.add("greeter");
+    let other = dir.add("fixture-wrong-cookie");
+    let report = PluginHost::builder().build().load_dir(dir.path());
+    let refusal = |path| {
+        report
+            .outcome(path)
+            .unwrap()
+            .result
+            .as_ref()
+            .expect_err("refused")
+    };
+    let (unconfigured, other_app) = (refusal(&file), refusal(&other));
+    assert!(matches!(
+        unconfigured.kind(),
+        LoadErrorKind::CookieMismatch { .. }
+    ));
+    // Both lack this host's (empty) cookie, but the advice is about the
+    // host, not about the plugin's folder.
+    let configured = demo_host().load_file(&other).expect_err("refused");
+    assert_eq!(other_app.hint(), unconfigured.hint());
+    assert_ne!(unconfigured.hint(), configured.hint());
+}
+
+#[test]
 fn no_common_protocol_is_refused_with_a_clear_message() {
     let dir = PluginDir::new();
     let file = dir.add("fixture-versioned-greeter");

@@ -157,3 +157,31 @@ fn list_with_isolate_refuses_the_isolated_file_on_windows() {
         "{json}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn output_to_a_reader_that_has_gone_ends_the_program_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let dir = demo_dir();
+    // A pipe whose reading end is closed before the program starts: its
+    // first write finds no reader (as with `demo-app list | head -0`).
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = super::command(&["list", "--plugins", dir.path().to_str().unwrap()])
+        .stdout(writer)
+        .output()
+        .expect("run demo-app");
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGPIPE),
+        "ended by SIGPIPE, not a panic: {:?} {}",
+        out.status,
+        stderr(&out)
+    );
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+}
+
+/// SIGPIPE's number (13 on every Unix plugboard runs on).
+#[cfg(unix)]
+const SIGPIPE: i32 = 13;
