@@ -24,6 +24,14 @@ pub(crate) fn run(
     builder: PluginHostBuilder,
     args: &CallArgs,
 ) -> Result<(), Failure> {
+    // No JSON value starts with `--`: that is an option after the plugin's
+    // name, which would otherwise be taken as an argument of the method.
+    if let Some(option) = args.call.iter().find(|a| a.starts_with("--")) {
+        return Err(Failure::Usage(format!(
+            "`{option}` comes after the plugin's name; options go before it: `{} call {option} ... {} METHOD [ARGS]`",
+            context.program, args.plugin
+        )));
+    }
     let dir = super::plugins_dir(&args.folder.plugins, &builder);
     let (host, report) = super::load(builder, &args.folder, &dir)?;
     for refused in report.refused() {
@@ -79,10 +87,10 @@ fn parse<'a>(table: &MethodTable, tokens: &'a [String]) -> Result<Vec<Call<'a>>,
             )));
         }
         let mut args = Vec::new();
-        for (name, ty) in info.arg_names.iter().zip(info.arg_types.iter()) {
+        for (given, (name, ty)) in info.arg_names.iter().zip(info.arg_types.iter()).enumerate() {
             let Some(text) = rest.next() else {
                 return Err(Failure::Usage(format!(
-                    "`{}` takes {} argument(s), each a JSON value",
+                    "`{}` takes {} argument(s), each a JSON value; {given} given",
                     info.signature,
                     info.arg_names.len()
                 )));

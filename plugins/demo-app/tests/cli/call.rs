@@ -101,7 +101,12 @@ fn errors_are_one_line_on_stderr_with_documented_exit_codes() {
         (
             vec!["call", "--plugins", d, "kv", "put", "\"k\""],
             2,
-            "takes 2 argument(s)",
+            "takes 2 argument(s), each a JSON value; 1 given",
+        ),
+        (
+            vec!["call", "greeter", "greet", "\"x\"", "--plugins", d],
+            2,
+            "options go before it",
         ),
         (
             vec!["call", "--plugins", d, "formal-greeter", "shout", "\"x\""],
