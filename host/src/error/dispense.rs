@@ -171,7 +171,7 @@ fn layout_advice(expected: &str, found: &str) -> &'static str {
     if expected == found {
         "The interface changed without a version bump; rebuild the plugin against the interface crate this host uses."
     } else {
-        "The interface crate changed between these versions in a way a minor version may not (a method added without #[since], or a signature changed): fix the interface crate (mark added methods #[since] or bump its major version), then rebuild."
+        "The interface crate broke semver between these versions (a method added without #[since], or a signature changed): fix it (#[since], or a new major version), then rebuild."
     }
 }
 
