@@ -17,10 +17,16 @@ use std::{
 };
 
 pub mod attack;
+mod measure;
 mod output;
+mod permissions;
 pub mod watching;
 
+pub use measure::{bytes_read, open_descriptors, open_descriptors_of};
 pub use output::{json_keys, sorted, stderr, stdout};
+#[cfg(windows)]
+pub use permissions::grant_everyone;
+pub use permissions::{private_dir, set_mode};
 
 use plugboard_demo::AddHelper;
 use plugboard_host::{testing::build_cdylibs, PluginHost, PluginHostBuilder, LIBRARY_EXTENSION};
@@ -75,128 +81,6 @@ pub fn library(package: &str) -> PathBuf {
         .get(package)
         .unwrap_or_else(|| panic!("{package} is not in PACKAGES"))
         .clone()
-}
-
-/// A temporary folder only this user can enter (0700 whatever the umask:
-/// the host refuses folders others can write).
-pub fn private_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    set_mode(dir.path(), 0o700);
-    dir
-}
-
-/// Sets a path's permission bits (on Unix; elsewhere nothing).
-pub fn set_mode(path: &Path, mode: u32) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-}
-
-/// Windows: grants Everyone the rights in `mask` (`FILE_WRITE_DATA` and the
-/// like) on `path`, with an entry added to its access control list.
-///
-/// Everyone, of the groups the host's check looks at, because Wine (where
-/// the Windows tests run) keeps a file's access control list as its Unix
-/// mode: an entry for Everyone becomes the "other" bits and reads back, one
-/// for BUILTIN\Users is lost. The host's unit tests cover the other groups.
-#[cfg(windows)]
-pub fn grant_everyone(path: &Path, mask: u32) {
-    use std::{os::windows::ffi::OsStrExt, ptr::null_mut};
-    use windows_sys::Win32::{
-        Foundation::{LocalFree, ERROR_SUCCESS},
-        Security::{
-            Authorization::{
-                GetNamedSecurityInfoW, SetEntriesInAclW, SetNamedSecurityInfoW, EXPLICIT_ACCESS_W,
-                GRANT_ACCESS, NO_MULTIPLE_TRUSTEE, SE_FILE_OBJECT, TRUSTEE_IS_SID,
-                TRUSTEE_IS_WELL_KNOWN_GROUP, TRUSTEE_W,
-            },
-            CreateWellKnownSid, WinWorldSid, ACL, DACL_SECURITY_INFORMATION, NO_INHERITANCE,
-            SECURITY_MAX_SID_SIZE,
-        },
-    };
-
-    let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
-    let mut sid = [0u8; SECURITY_MAX_SID_SIZE as usize];
-    let mut sid_len = SECURITY_MAX_SID_SIZE;
-    // SAFETY: `sid` has room for any SID (`sid_len` says how much); a null
-    // domain is allowed for Everyone.
-    let made = unsafe {
-        CreateWellKnownSid(
-            WinWorldSid,
-            null_mut(),
-            sid.as_mut_ptr().cast(),
-            &mut sid_len,
-        )
-    };
-    assert!(made != 0, "CreateWellKnownSid failed");
-    let mut old: *mut ACL = null_mut();
-    let mut descriptor = null_mut();
-    // SAFETY: `wide` is a NUL-terminated path; the out pointers are valid,
-    // and only the DACL is asked for.
-    let status = unsafe {
-        GetNamedSecurityInfoW(
-            wide.as_ptr(),
-            SE_FILE_OBJECT,
-            DACL_SECURITY_INFORMATION,
-            null_mut(),
-            null_mut(),
-            &mut old,
-            null_mut(),
-            &mut descriptor,
-        )
-    };
-    assert_eq!(
-        status,
-        ERROR_SUCCESS,
-        "reading the ACL of {}",
-        path.display()
-    );
-    let entry = EXPLICIT_ACCESS_W {
-        grfAccessPermissions: mask,
-        grfAccessMode: GRANT_ACCESS,
-        grfInheritance: NO_INHERITANCE,
-        Trustee: TRUSTEE_W {
-            pMultipleTrustee: null_mut(),
-            MultipleTrusteeOperation: NO_MULTIPLE_TRUSTEE,
-            TrusteeForm: TRUSTEE_IS_SID,
-            TrusteeType: TRUSTEE_IS_WELL_KNOWN_GROUP,
-            ptstrName: sid.as_mut_ptr().cast(),
-        },
-    };
-    let mut new: *mut ACL = null_mut();
-    // SAFETY: one valid entry whose SID outlives the call; `old` points into
-    // `descriptor`, still allocated.
-    let status = unsafe { SetEntriesInAclW(1, &entry, old, &mut new) };
-    assert_eq!(status, ERROR_SUCCESS, "SetEntriesInAclW");
-    // SAFETY: `wide` is a NUL-terminated path and `new` a valid ACL; only
-    // the DACL is set.
-    let status = unsafe {
-        SetNamedSecurityInfoW(
-            wide.as_ptr(),
-            SE_FILE_OBJECT,
-            DACL_SECURITY_INFORMATION,
-            null_mut(),
-            null_mut(),
-            new,
-            null_mut(),
-        )
-    };
-    // SAFETY: both were allocated with LocalAlloc by the calls above, and
-    // are freed once.
-    unsafe {
-        LocalFree(new.cast());
-        LocalFree(descriptor);
-    }
-    assert_eq!(
-        status,
-        ERROR_SUCCESS,
-        "writing the ACL of {}",
-        path.display()
-    );
 }
 
 /// The file name cargo gives the `cdylib` of crate `name` on this platform:
@@ -427,36 +311,6 @@ impl Marker {
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
-
-/// How many file descriptors this process has open (Linux: the entries of
-/// `/proc/self/fd`, less the one listing them). Count in a process of its
-/// own ([`rerun_in_child`]): other tests' threads open files too.
-pub fn open_descriptors() -> usize {
-    fs::read_dir("/proc/self/fd")
-        .expect("listing /proc/self/fd")
-        .count()
-        - 1
-}
-
-/// How many bytes this process has read so far with `read` and its kin
-/// (`rchar` in `/proc/self/io`, Linux), counting this function's own read
-/// of that file. Measure in a process of its own ([`rerun_in_child`]):
-/// other tests' threads read files too.
-pub fn bytes_read() -> u64 {
-    fs::read_to_string("/proc/self/io")
-        .expect("reading /proc/self/io")
-        .lines()
-        .find_map(|line| line.strip_prefix("rchar:"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("an rchar line")
-}
-
-/// How many file descriptors process `pid` has open (Linux).
-pub fn open_descriptors_of(pid: u32) -> usize {
-    fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("listing the child's descriptors")
-        .count()
 }
 
 /// A child process whose standard output is read line by line.
