@@ -7,7 +7,7 @@ use std::fs;
 
 /// How many file descriptors this process has open (Linux: the entries of
 /// `/proc/self/fd`, less the one listing them). Count in a process of its
-/// own ([`rerun_in_child`]): other tests' threads open files too.
+/// own ([`rerun_in_child`](crate::rerun_in_child)): other tests' threads open files too.
 pub fn open_descriptors() -> usize {
     fs::read_dir("/proc/self/fd")
         .expect("listing /proc/self/fd")
@@ -17,7 +17,7 @@ pub fn open_descriptors() -> usize {
 
 /// How many bytes this process has read so far with `read` and its kin
 /// (`rchar` in `/proc/self/io`, Linux), counting this function's own read
-/// of that file. Measure in a process of its own ([`rerun_in_child`]):
+/// of that file. Measure in a process of its own ([`rerun_in_child`](crate::rerun_in_child)):
 /// other tests' threads read files too.
 pub fn bytes_read() -> u64 {
     fs::read_to_string("/proc/self/io")
