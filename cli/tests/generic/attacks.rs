@@ -6,9 +6,9 @@
 use std::os::unix::process::ExitStatusExt;
 use std::{path::PathBuf, process::Command};
 
-use plugboard_tests::PluginDir;
 #[cfg(unix)]
 use plugboard_tests::{attack, library, set_mode, stdout};
+use plugboard_tests::{refusal_kinds, PluginDir};
 
 use super::plugboard;
 
@@ -164,11 +164,6 @@ fn the_signed_plugins_setup_of_the_readme_works_from_scratch() {
         (doc["ok"].as_u64(), doc["refused"].as_u64()),
         (Some(2), Some(1))
     );
-    let kinds: Vec<&str> = doc["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["kind"].as_str())
-        .collect();
+    let kinds = refusal_kinds(&doc);
     assert_eq!(kinds, ["Unsigned"]);
 }

@@ -168,7 +168,12 @@ impl PluginHost {
         // order, here.
         let outcomes = ahead::in_order(
             &files,
-            |path| self.prepare(path),
+            // A file this host has loaded is refused as such without being
+            // vetted and copied again (`load_new` says why).
+            |path| match self.registry.load().live(path) {
+                Some(_) => Err(LoadError::new(path, LoadErrorKind::AlreadyLoaded)),
+                None => self.prepare(path),
+            },
             |path, prepared| {
                 let result = self.load_new(&mut writer, path, || prepared);
                 if result.is_err() {

@@ -23,7 +23,7 @@ mod permissions;
 pub mod watching;
 
 pub use measure::{bytes_read, open_descriptors, open_descriptors_of};
-pub use output::{json_keys, sorted, stderr, stdout};
+pub use output::{json_keys, refusal_kinds, sorted, stderr, stdout};
 #[cfg(windows)]
 pub use permissions::grant_everyone;
 pub use permissions::{private_dir, set_mode};

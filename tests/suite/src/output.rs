@@ -33,3 +33,14 @@ pub fn sorted<'a>(names: &[&'a str]) -> Vec<&'a str> {
     names.sort_unstable();
     names
 }
+
+/// The refusal kinds of a `list`/`vet --format json` document's files, in
+/// file order (loaded files have none).
+pub fn refusal_kinds(doc: &serde_json::Value) -> Vec<&str> {
+    doc["files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a `files` array: {doc}"))
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect()
+}

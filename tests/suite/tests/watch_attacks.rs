@@ -31,6 +31,14 @@ fn refused(e: &WatchEvent) -> bool {
 }
 
 /// The kind of a refusal event.
+/// A `TooManyGenerations` refusal's mapped count and limit.
+fn generations_refused(event: &WatchEvent) -> (usize, usize) {
+    match refusal_kind(event) {
+        LoadErrorKind::TooManyGenerations { mapped, limit } => (*mapped, *limit),
+        other => panic!("expected TooManyGenerations, got {other:?}"),
+    }
+}
+
 fn refusal_kind(event: &WatchEvent) -> &LoadErrorKind {
     match event {
         WatchEvent::Refused(e) => e.kind(),
@@ -160,12 +168,7 @@ fn removing_and_adding_a_file_again_counts_against_the_generation_limit() {
     }
     dir.install(&bytes, &file);
     let event = wait_for(&host, &mut watch, "refused", refused);
-    match refusal_kind(&event) {
-        LoadErrorKind::TooManyGenerations { mapped, limit } => {
-            assert_eq!((*mapped, *limit), (2, 2))
-        }
-        other => panic!("expected TooManyGenerations, got {other:?}"),
-    }
+    assert_eq!(generations_refused(&event), (2, 2));
     assert_eq!(host.retired_generations(), 2);
 }
 
@@ -188,12 +191,7 @@ fn libraries_refused_after_dlopen_count_against_the_generation_limit() {
     }
     dir.install(&bytes, &file);
     let event = wait_for(&host, &mut watch, "refused", refused);
-    match refusal_kind(&event) {
-        LoadErrorKind::TooManyGenerations { mapped, limit } => {
-            assert_eq!((*mapped, *limit), (2, 2))
-        }
-        other => panic!("expected TooManyGenerations, got {other:?}"),
-    }
+    assert_eq!(generations_refused(&event), (2, 2));
 }
 
 /// Finding 4, in total: the libraries mapped from every path together are

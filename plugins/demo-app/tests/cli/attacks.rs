@@ -8,7 +8,7 @@ use std::fs;
 use std::{os::unix::process::ExitStatusExt, path::PathBuf};
 
 #[cfg(unix)]
-use plugboard_tests::{attack, demo_dir, open_descriptors_of, stdout};
+use plugboard_tests::{attack, demo_dir, open_descriptors_of, refusal_kinds, stdout};
 use plugboard_tests::{library, LineReader, PluginDir};
 
 use super::command;
@@ -39,12 +39,7 @@ fn list_refuses_patched_copies_of_a_plugin_and_lists_the_rest() {
         (doc["loaded"].as_u64(), doc["refused"].as_u64()),
         (Some(5), Some(2))
     );
-    let kinds: Vec<&str> = doc["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["kind"].as_str())
-        .collect();
+    let kinds = refusal_kinds(&doc);
     assert_eq!(kinds, ["NotALibrary", "NotALibrary"]);
 
     let out = demo_app(&["call", "--plugins", d, "greeter", "greet", "\"X\""]);

@@ -94,11 +94,8 @@ fn list_json_shows_each_plugins_methods_and_whether_it_has_them() {
     assert_eq!(methods[0]["callable"], true);
 }
 
-/// Unix only, as isolation is.
-#[cfg(unix)]
-#[test]
-fn list_with_isolate_marks_the_isolated_files() {
-    let dir = demo_dir();
+/// `list --isolate kv --format json` over `dir`: the output and its files.
+fn list_isolating_kv(dir: &PluginDir) -> (std::process::Output, Vec<serde_json::Value>) {
     let d = dir.path().to_str().unwrap();
     let out = demo_app(&[
         "list",
@@ -109,10 +106,19 @@ fn list_with_isolate_marks_the_isolated_files() {
         "--plugins",
         d,
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let files = json["files"].as_array().expect("files");
-    for file in files {
+    let files = json["files"].as_array().expect("files").clone();
+    (out, files)
+}
+
+/// Unix only, as isolation is.
+#[cfg(unix)]
+#[test]
+fn list_with_isolate_marks_the_isolated_files() {
+    let dir = demo_dir();
+    let (out, files) = list_isolating_kv(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for file in &files {
         let isolated = file["plugins"]
             .as_array()
             .unwrap()
@@ -129,32 +135,21 @@ fn list_with_isolate_marks_the_isolated_files() {
 #[test]
 fn list_with_isolate_refuses_the_isolated_file_on_windows() {
     let dir = demo_dir();
-    let d = dir.path().to_str().unwrap();
-    let out = demo_app(&[
-        "list",
-        "--isolate",
-        "kv",
-        "--format",
-        "json",
-        "--plugins",
-        d,
-    ]);
+    let (out, files) = list_isolating_kv(&dir);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let files = json["files"].as_array().expect("files");
     let refused: Vec<_> = files.iter().filter(|f| f["status"] == "refused").collect();
-    assert_eq!(refused.len(), 1, "{json}");
-    assert_eq!(refused[0]["kind"], "Isolation", "{json}");
+    assert_eq!(refused.len(), 1, "{files:?}");
+    assert_eq!(refused[0]["kind"], "Isolation", "{files:?}");
     let reason = refused[0]["reason"].as_str().unwrap();
     assert!(reason.contains("need Unix"), "{reason}");
     let path = refused[0]["path"].as_str().unwrap();
     assert!(path.ends_with(&plugboard_tests::lib_name("kv")), "{path}");
-    assert_eq!(files.len(), 5, "{json}");
+    assert_eq!(files.len(), 5, "{files:?}");
     assert!(
         files
             .iter()
             .all(|f| f["status"] == "refused" || f["isolated"] == false),
-        "{json}"
+        "{files:?}"
     );
 }
 
