@@ -85,6 +85,15 @@ pub(super) const DT_AUXILIARY: u64 = 0x7fff_fffd;
 pub(super) const DT_FILTER: u64 = 0x7fff_ffff;
 
 pub(super) const DF_TEXTREL: u64 = 4;
+/// The `DT_FLAGS` bits a shared library may carry: `DF_ORIGIN`,
+/// `DF_SYMBOLIC`, `DF_TEXTREL`, `DF_BIND_NOW`. The others (`DF_STATIC_TLS`
+/// and bits no loader defines) change how glibc maps or runs the library.
+pub(super) const DF_KNOWN: u64 = 0x1 | 0x2 | DF_TEXTREL | 0x8;
+/// The `DT_FLAGS_1` bits a shared library may carry: `DF_1_NOW`,
+/// `DF_1_GLOBAL`, `DF_1_NODELETE`, `DF_1_ORIGIN`. The others (init-first,
+/// interposers, filters, audit, "PIE" and so on) change how glibc links or
+/// runs it, or mean nothing.
+pub(super) const DF_1_KNOWN: u64 = 0x1 | 0x2 | 0x8 | 0x80;
 
 pub(super) const STB_WEAK: u8 = 2;
 pub(super) const STT_GNU_IFUNC: u8 = 10;

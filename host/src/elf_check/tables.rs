@@ -46,6 +46,22 @@ pub(super) struct DynamicCheck<'i, 'a> {
 
 impl<'i, 'a> DynamicCheck<'i, 'a> {
     /// Runs every check; returns the number of symbols.
+    /// `DT_FLAGS` and `DT_FLAGS_1` hold only the bits a plain shared library
+    /// has: any other bit changes how the loader treats the library (one
+    /// found by the differential test made `dlopen` crash).
+    fn flags(&self) -> Check<()> {
+        for (tag, known) in [(DT_FLAGS, DF_KNOWN), (DT_FLAGS_1, DF_1_KNOWN)] {
+            if let Some(flags) = self.dynamic.get(tag).filter(|f| f & !known != 0) {
+                return refuse(format!(
+                    "its {} entry has flags {:#x}, which a plain shared library does not use",
+                    tag_name(tag),
+                    flags & !known
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn run(image: &'i Image<'a>, dynamic: &'i Dynamic) -> Check<u64> {
         let machine = machine(image);
         let strtab_addr = dynamic.get(DT_STRTAB);
@@ -67,6 +83,7 @@ impl<'i, 'a> DynamicCheck<'i, 'a> {
             textrel: dynamic.get(DT_TEXTREL).is_some()
                 || dynamic.get(DT_FLAGS).is_some_and(|f| f & DF_TEXTREL != 0),
         };
+        check.flags()?;
         check.names()?;
         let nsyms = check.hash_tables()?;
         check.symbols(nsyms)?;

@@ -268,3 +268,22 @@ fn damaged_headers_never_panic() {
         p.0[at] = original;
     }
 }
+
+/// Found by the differential test: random bits in DT_FLAGS and DT_FLAGS_1
+/// (both present in every Rust cdylib) made `dlopen` crash. Only the bits
+/// of a plain shared library pass.
+#[test]
+fn flags_a_plain_shared_library_does_not_use_are_refused() {
+    let plain = Patched::greeter();
+    assert_eq!(plain.dyn_get(DT_FLAGS) & !DF_KNOWN, 0);
+    assert_eq!(plain.dyn_get(DT_FLAGS_1) & !DF_1_KNOWN, 0);
+    let mut p = Patched::greeter();
+    p.dyn_set(DT_FLAGS, 0x4712_4668_a82c_e630);
+    p.refused(&["DT_FLAGS", "0x4712"]);
+    // DF_1_PIE, DF_1_INITFIRST, DF_1_INTERPOSE: each alone.
+    for bit in [0x0800_0000, 0x20, 0x400] {
+        let mut p = Patched::greeter();
+        p.dyn_set(DT_FLAGS_1, p.dyn_get(DT_FLAGS_1) | bit);
+        p.refused(&["DT_FLAGS_1", &format!("{bit:#x}")]);
+    }
+}
