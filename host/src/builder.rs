@@ -312,9 +312,11 @@ impl PluginHostBuilder {
         self
     }
 
-    /// The most address space an isolated plugin's process may use, in
-    /// bytes (`RLIMIT_AS`; default: no limit). A plugin that allocates past
-    /// it is stopped and its calls report `Crashed`.
+    /// The most memory an isolated plugin's process may use, in bytes
+    /// (default: no limit): its address space on Unix (`RLIMIT_AS`), its
+    /// committed memory on Windows (the job object's process memory
+    /// limit). A plugin that allocates past it is stopped and its calls
+    /// report `Crashed`.
     pub fn isolated_memory_limit(mut self, bytes: u64) -> Self {
         self.isolation.memory_limit = Some(bytes);
         self
@@ -361,7 +363,6 @@ impl PluginHostBuilder {
             }),
             isolation: self.isolation,
         };
-        #[cfg(unix)]
         if crate::isolation::is_runner() {
             crate::isolation::child::serve(config);
         }

@@ -213,7 +213,6 @@ pub(crate) fn registered(
 /// Checks, from its metadata, that a library can run in a process of its
 /// own: the interfaces the host registers for its plugins must be
 /// `#[interface]` traits (a hand-written one has no calls that travel).
-#[cfg(unix)]
 pub(crate) fn isolable(
     path: &Path,
     metadata: &Metadata,

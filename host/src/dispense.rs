@@ -15,7 +15,6 @@ use std::{
 use abi_stable::std_types::RResult;
 use plugboard_interface::{MissingMethod, PluginInterface, PluginMeta};
 
-#[cfg(unix)]
 use plugboard_interface::Remote;
 
 use crate::{
@@ -23,7 +22,6 @@ use crate::{
     registry::{EntryInfo, Slot},
     DispenseError, Plugin,
 };
-#[cfg(unix)]
 use crate::{isolation::objects::RemoteObject, registry::Runtime};
 
 /// A passed check, for the interface type `type_id`.
@@ -206,7 +204,6 @@ pub(crate) fn create<I: ?Sized + PluginInterface>(
 
 /// Has an isolated plugin's runner make the object, and wraps the remote
 /// object for `I`.
-#[cfg(unix)]
 fn create_isolated<I: ?Sized + PluginInterface>(
     checked: &Checked<'_, I>,
 ) -> Result<Plugin<I>, DispenseError> {
@@ -239,14 +236,4 @@ fn create_isolated<I: ?Sized + PluginInterface>(
         checked.meta,
         library,
     ))
-}
-
-#[cfg(not(unix))]
-fn create_isolated<I: ?Sized + PluginInterface>(
-    checked: &Checked<'_, I>,
-) -> Result<Plugin<I>, DispenseError> {
-    Err(DispenseError::NotCallable {
-        plugin: checked.meta.name.clone(),
-        interface: I::NAME,
-    })
 }

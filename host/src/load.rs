@@ -56,7 +56,6 @@ pub(crate) fn dlopen(path: &Path, copy: PrivateCopy) -> Result<Dlopened, LoadErr
 
 /// [`dlopen`] and [`root`] in one (a runner process, which loads one
 /// library, counts nothing).
-#[cfg(unix)]
 pub(crate) fn open(path: &Path, copy: PrivateCopy) -> Result<Opened, LoadError> {
     root(path, dlopen(path, copy)?)
 }

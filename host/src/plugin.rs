@@ -35,7 +35,6 @@ enum Origin {
     /// library is never unloaded).
     InProcess(extern "C" fn() -> bool),
     /// In a runner process (asked of it).
-    #[cfg(unix)]
     Isolated(Arc<Library>),
 }
 
@@ -47,7 +46,6 @@ impl<I: ?Sized + PluginInterface> Plugin<I> {
     ) -> Self {
         let origin = match &library.runtime {
             Runtime::InProcess(root) => Origin::InProcess(root.poisoned()),
-            #[cfg(unix)]
             Runtime::Isolated(_) => Origin::Isolated(Arc::clone(library)),
         };
         Self {
@@ -62,7 +60,6 @@ impl<I: ?Sized + PluginInterface> Plugin<I> {
     pub fn is_poisoned(this: &Self) -> bool {
         match &this.origin {
             Origin::InProcess(poisoned) => poisoned(),
-            #[cfg(unix)]
             Origin::Isolated(library) => library.runtime.poisoned(),
         }
     }

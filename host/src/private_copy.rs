@@ -109,7 +109,6 @@ impl PrivateCopy {
 
     /// The copy a runner of an isolated plugin was handed by its host: a
     /// private file the host keeps (and removes).
-    #[cfg(unix)]
     pub(crate) fn borrowed(path: PathBuf) -> Self {
         Self {
             path,

@@ -128,7 +128,6 @@ pub(crate) enum Runtime {
     /// flag).
     InProcess(PluginLibraryRef),
     /// In a runner process of its own.
-    #[cfg(unix)]
     Isolated(Arc<crate::isolation::parent::Child>),
 }
 
@@ -137,7 +136,6 @@ impl Runtime {
     pub(crate) fn poisoned(&self) -> bool {
         match self {
             Self::InProcess(root) => (root.poisoned())(),
-            #[cfg(unix)]
             Self::Isolated(child) => child.poisoned(),
         }
     }
@@ -146,7 +144,6 @@ impl Runtime {
     pub(crate) fn set_max_log_level(&self, level: u8) {
         match self {
             Self::InProcess(root) => (root.set_max_log_level())(level),
-            #[cfg(unix)]
             Self::Isolated(child) => child.set_log_level(level),
         }
     }
@@ -155,7 +152,6 @@ impl Runtime {
     pub(crate) fn shutdown(&self) -> Result<(), plugboard_interface::PluginError> {
         match self {
             Self::InProcess(root) => (root.shutdown())().into_result(),
-            #[cfg(unix)]
             Self::Isolated(child) => child.shutdown(),
         }
     }

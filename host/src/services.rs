@@ -22,7 +22,6 @@ use abi_stable::{
 use plugboard_interface::{
     Exports, HostServices, HostServicesBox, LogRecord, MethodTable, PluginError,
 };
-#[cfg(unix)]
 use plugboard_interface::{Remote, Served};
 
 use crate::layout::{check_methods, layouts_compatible};
@@ -35,10 +34,8 @@ struct CheckedSlot(*mut c_void);
 type MakeService = dyn Fn(CheckedSlot) + Send + Sync;
 /// Writes a remote service object (a runner's, reaching the host's) into a
 /// checked slot; false for an interface whose calls cannot travel.
-#[cfg(unix)]
 type MakeRemote = dyn Fn(CheckedSlot, Remote) -> bool + Send + Sync;
 /// Makes a service object for calls as bytes (from an isolated plugin).
-#[cfg(unix)]
 type MakeServed = dyn Fn() -> Option<Served> + Send + Sync;
 
 /// One application service the host offers plugins.
@@ -49,10 +46,8 @@ pub(crate) struct ServiceSpec {
     layout: &'static TypeLayout,
     methods: Option<&'static MethodTable>,
     make: Arc<MakeService>,
-    /// For isolated plugins, which exist on Unix only.
-    #[cfg(unix)]
+    /// For isolated plugins.
     remote: Arc<MakeRemote>,
-    #[cfg(unix)]
     served: Arc<MakeServed>,
 }
 
@@ -62,7 +57,6 @@ impl ServiceSpec {
         S: ?Sized + Exports<T>,
     {
         let make = Arc::new(make);
-        #[cfg(unix)]
         let make_served = Arc::clone(&make);
         Self {
             interface: S::NAME,
@@ -76,7 +70,6 @@ impl ServiceSpec {
                 // `HostServices::service` contract, checked in `provide`).
                 unsafe { slot.0.cast::<S::Object>().write(object) };
             }),
-            #[cfg(unix)]
             remote: Arc::new(
                 |slot: CheckedSlot, remote: Remote| match S::remote(remote) {
                     Some(object) => {
@@ -87,7 +80,6 @@ impl ServiceSpec {
                     None => false,
                 },
             ),
-            #[cfg(unix)]
             served: Arc::new(move || S::serve(S::export(make_served()))),
         }
     }
@@ -104,7 +96,6 @@ pub(crate) struct Shared {
 impl Shared {
     /// A host's shared state as the runner of one of its isolated plugins
     /// presents it: the host's name and version, this program's services.
-    #[cfg(unix)]
     pub(crate) fn for_runner(&self, host_name: &str, host_version: &str) -> Self {
         Self {
             host_name: host_name.to_owned(),
@@ -115,7 +106,6 @@ impl Shared {
     }
 
     /// The services offered, as host and runner compare them.
-    #[cfg(unix)]
     pub(crate) fn service_digests(&self) -> Vec<(String, crate::isolation::InterfaceDigest)> {
         self.services
             .iter()
@@ -130,7 +120,6 @@ impl Shared {
 
     /// A new object of service `name`, for calls from an isolated plugin
     /// (checked by its runner against the same offer).
-    #[cfg(unix)]
     pub(crate) fn serve(&self, name: &str) -> Result<Served, PluginError> {
         let spec = self.services.get(name).ok_or_else(|| {
             PluginError::failed(format!("the host offers no service named `{name}`"))
@@ -213,7 +202,6 @@ pub(crate) fn for_library(library: &str, shared: &Arc<Shared>) -> HostServicesBo
 
 /// Makes the services object for `library` in the runner of an isolated
 /// plugin: its logs and service calls travel to the host.
-#[cfg(unix)]
 pub(crate) fn for_runner(library: &str, shared: &Arc<Shared>) -> HostServicesBox {
     HostServicesBox::from_ptr(
         RArc::new(HostServicesImpl {
@@ -270,7 +258,6 @@ impl HostServices for HostServicesImpl {
 
 impl HostServicesImpl {
     fn emit(&self, record: &LogRecord<'_>) {
-        #[cfg(unix)]
         if self.runner {
             crate::isolation::callback::forward_log(record);
             return;
@@ -341,7 +328,6 @@ impl HostServicesImpl {
     /// In a runner: opens the service in the host and writes a remote
     /// object of it (the checks passed against this program's own offer,
     /// which the host's equals).
-    #[cfg(unix)]
     fn provide_remote(
         &self,
         name: &str,
@@ -362,15 +348,5 @@ impl HostServicesImpl {
                 "the host's service `{name}` cannot be called from another process"
             )))
         }
-    }
-
-    #[cfg(not(unix))]
-    fn provide_remote(
-        &self,
-        _name: &str,
-        _spec: &ServiceSpec,
-        _out: *mut c_void,
-    ) -> Result<(), PluginError> {
-        Err(PluginError::unsupported("isolated plugins need Unix"))
     }
 }

@@ -200,7 +200,6 @@ impl PluginHost {
         let snapshot = self.registry.load();
         match &snapshot.by_name.get(name)?.library.runtime {
             Runtime::InProcess(_) => None,
-            #[cfg(unix)]
             Runtime::Isolated(child) => child.process_id(),
         }
     }

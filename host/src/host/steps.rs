@@ -2,7 +2,6 @@
 //! process or in a runner process of the plugin's own.
 
 use std::path::Path;
-#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 use plugboard_interface::{metadata::Metadata, HostContext, PluginEntry};
@@ -92,7 +91,6 @@ impl PluginHost {
     }
 
     /// Steps 4–6 in a runner process: the same steps, reported back.
-    #[cfg(unix)]
     pub(super) fn load_isolated(
         &self,
         path: &Path,
@@ -142,22 +140,5 @@ impl PluginHost {
             entries,
             runtime: Runtime::Isolated(child),
         })
-    }
-
-    #[cfg(not(unix))]
-    pub(super) fn load_isolated(
-        &self,
-        path: &Path,
-        _copy: PrivateCopy,
-        _metadata: &Metadata,
-        _protocol: u32,
-        _timings: &mut LoadTimings,
-    ) -> Result<Loaded, LoadError> {
-        Err(LoadError::new(
-            path,
-            crate::LoadErrorKind::Isolation {
-                reason: "isolated plugins need Unix (Linux or macOS)".to_owned(),
-            },
-        ))
     }
 }

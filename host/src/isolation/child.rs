@@ -15,7 +15,6 @@ use std::{
     cell::RefCell,
     collections::HashMap,
     io::{BufReader, Read},
-    os::unix::net::UnixStream,
     path::PathBuf,
     sync::{atomic::AtomicU64, Mutex},
 };
@@ -37,14 +36,14 @@ pub(crate) fn requested() -> bool {
         value
             .split_once(':')
             .and_then(|(_, host)| host.parse::<u32>().ok())
-            == Some(std::os::unix::process::parent_id())
+            .is_some_and(os::started_by)
     })
 }
 
 /// The runner's state, on its main thread only.
 struct Server {
     reader: BufReader<Channel>,
-    writer: UnixStream,
+    writer: os::Writer,
     buf: Vec<u8>,
     root: PluginLibraryRef,
     /// The factories of the plugins the host may dispense (those of the
@@ -90,7 +89,14 @@ pub(super) fn receive() -> ToChild {
 /// process, then exits. `config` is this program's host configuration,
 /// which must register the same interfaces and services as the host's.
 pub(crate) fn serve(config: Config) -> ! {
-    let Some((control, logs, lifeline, library)) = os::runner_channels() else {
+    let Some(os::RunnerChannels {
+        reader,
+        writer,
+        logs,
+        lifeline,
+        library,
+    }) = os::runner_channels()
+    else {
         eprintln!("plugboard runner: this program was not started by a plugboard host");
         std::process::exit(2);
     };
@@ -107,20 +113,13 @@ pub(crate) fn serve(config: Config) -> ! {
         pipe: Mutex::new(logs),
         sent: AtomicU64::new(0),
     });
-    let writer = match control.try_clone() {
-        Ok(writer) => writer,
-        Err(e) => {
-            eprintln!("plugboard runner: cannot use the channel to the host: {e}");
-            std::process::exit(2);
-        }
-    };
-    let mut reader = BufReader::new(Channel(control));
+    let mut reader = BufReader::new(reader);
     let mut buf = Vec::new();
     let hello = match wire::receive::<ToChild>(&mut reader, &mut buf) {
         Ok(Some(ToChild::Hello(hello))) => hello,
         _ => std::process::exit(2),
     };
-    let refuse = |reader: BufReader<Channel>, mut writer: UnixStream, refusal: Refusal| -> ! {
+    let refuse = |reader: BufReader<Channel>, mut writer: os::Writer, refusal: Refusal| -> ! {
         let _ = wire::send(
             &mut writer,
             &Frame {

@@ -15,7 +15,7 @@ use super::{
     os,
     parent::{Child, Failure, Running, State},
     refusal::{refusal_kind, LaunchFailure},
-    wire::{self, Hello, LibrarySource, Loaded, ToChild, ToHost},
+    wire::{self, Hello, Loaded, ToChild, ToHost},
 };
 use crate::{private_copy::PrivateCopy, LoadError, LoadErrorKind};
 
@@ -40,10 +40,7 @@ impl Child {
                 )
             })?,
         };
-        let library = match copy.descriptor() {
-            Some(_) => LibrarySource::Descriptor(os::LIBRARY_FD),
-            None => LibrarySource::Path(copy.path().to_string_lossy().into_owned()),
-        };
+        let library = os::library_source(&copy);
         let hello = Hello {
             protocol: wire::PROTOCOL,
             path: path.display().to_string(),
@@ -88,8 +85,9 @@ impl Child {
     ) -> Result<Loaded, LaunchFailure> {
         let started = os::start(
             &self.runner,
-            self.copy.descriptor(),
+            &self.copy,
             self.settings.memory_limit,
+            self.settings.call_timeout,
         )
         .map_err(|e| {
             LaunchFailure::Refused(LoadErrorKind::Isolation {
@@ -99,22 +97,12 @@ impl Child {
                 ),
             })
         })?;
-        if let Err(e) = started.control.set_read_timeout(self.settings.call_timeout) {
-            return Err(LaunchFailure::Refused(LoadErrorKind::Isolation {
-                reason: format!("cannot set up the channel to the plugin's process: {e}"),
-            }));
-        }
         let logs = Forwarded::start(started.logs, &self.library, &self.shared);
         let stderr = Tail::start(started.stderr, &self.library);
-        let writer = started.control.try_clone().map_err(|e| {
-            LaunchFailure::Refused(LoadErrorKind::Isolation {
-                reason: format!("cannot set up the channel to the plugin's process: {e}"),
-            })
-        })?;
         *state = State::Running(Box::new(Running {
             process: started.process,
-            reader: BufReader::new(super::os::Channel(started.control)),
-            writer,
+            reader: BufReader::new(started.reader),
+            writer: started.writer,
             buf: Vec::new(),
             generation,
             failures,

@@ -46,12 +46,22 @@
 //!
 //! # Platform-specific behaviour
 //!
-//! Unix only (Linux and macOS): the runner inherits a socket pair and pipes;
-//! on Linux it also receives the sealed memfd and a parent-death signal. A
-//! runner ends when its host ends, even when the host is killed: the
-//! parent-death signal on Linux, and everywhere the end of a pipe only the
-//! host holds. On Windows, loading an isolated plugin is refused with
-//! [`LoadErrorKind::Isolation`](crate::LoadErrorKind::Isolation).
+//! On Linux and macOS the runner inherits a Unix socket pair and pipes; on
+//! Linux it also receives the sealed memfd and a parent-death signal, and
+//! the memory limit is an address-space limit (`RLIMIT_AS`). A runner ends
+//! when its host ends, even when the host is killed: the parent-death
+//! signal on Linux, and everywhere the end of a pipe only the host holds.
+//!
+//! On Windows the control channel is a local named pipe (one instance,
+//! remote clients refused, checked to be the host's own before it is
+//! handed over), whose end the host duplicates into the runner with the log
+//! pipe's; the runner loads the host's private copy by its path, which the
+//! host holds open without write or delete sharing. The runner is put in a
+//! job object that kills it when the host's handle closes, however the host
+//! ends, and that carries the memory limit (committed memory). A crash ends
+//! the runner at once with the exception's code (no error dialog, no
+//! debugger), which the error names: "an access violation", "a stack
+//! overflow", "a fail-fast exit" (Rust's `abort`).
 //!
 //! [`PluginHostBuilder::build`]: crate::PluginHostBuilder::build
 
@@ -62,30 +72,18 @@ use std::{
 
 use plugboard_interface::metadata::Metadata;
 
-#[cfg(unix)]
 use crate::check::InterfaceSpec;
 
-#[cfg(unix)]
 pub(crate) mod callback;
-#[cfg(unix)]
 pub(crate) mod child;
-#[cfg(unix)]
 mod child_load;
-#[cfg(unix)]
 mod exchange;
-#[cfg(unix)]
 mod forward;
-#[cfg(unix)]
 mod launch;
-#[cfg(unix)]
 pub(crate) mod objects;
-#[cfg(unix)]
 mod os;
-#[cfg(unix)]
 pub(crate) mod parent;
-#[cfg(unix)]
 mod refusal;
-#[cfg(unix)]
 mod wire;
 
 /// Which plugins run in processes of their own.
@@ -205,30 +203,20 @@ fn same_file(given: &Path, path: &Path) -> bool {
 /// an isolated plugin (it then becomes one in
 /// [`PluginHostBuilder::build`](crate::PluginHostBuilder::build)).
 pub fn is_runner() -> bool {
-    #[cfg(unix)]
-    {
-        child::requested()
-    }
-    #[cfg(not(unix))]
-    {
-        false
-    }
+    child::requested()
 }
 
 /// The interfaces as host and runner compare them.
-#[cfg(unix)]
 pub(crate) fn digests(specs: &[InterfaceSpec]) -> Vec<wire::InterfaceDigest> {
     specs.iter().map(digest_of).collect()
 }
 
 /// One interface as host and runner compare it.
-#[cfg(unix)]
 pub(crate) fn digest_of(spec: &InterfaceSpec) -> wire::InterfaceDigest {
     digest(spec.name, spec.version, spec.methods)
 }
 
 /// An interface's name, version and methods, compared by host and runner.
-#[cfg(unix)]
 pub(crate) fn digest(
     name: &str,
     version: &str,
@@ -251,5 +239,4 @@ pub(crate) fn digest(
     }
 }
 
-#[cfg(unix)]
 pub(crate) use wire::InterfaceDigest;

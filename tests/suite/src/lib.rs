@@ -20,6 +20,7 @@ pub mod attack;
 mod measure;
 mod output;
 mod permissions;
+mod processes;
 pub mod watching;
 
 pub use measure::{bytes_read, open_descriptors, open_descriptors_of};
@@ -27,6 +28,7 @@ pub use output::{json_keys, refusal_kinds, sorted, stderr, stdout};
 #[cfg(windows)]
 pub use permissions::grant_everyone;
 pub use permissions::{private_dir, set_mode};
+pub use processes::{process_gone, under_wine, ProcessWatch};
 
 use plugboard_demo::AddHelper;
 use plugboard_host::{testing::build_cdylibs, PluginHost, PluginHostBuilder, LIBRARY_EXTENSION};

@@ -161,9 +161,6 @@ fn plugin_log_lines_reach_the_cli_tagged_with_the_plugin_name() {
     );
 }
 
-/// Unix only, as isolation is (on Windows an isolated load is refused:
-/// tests/suite/tests/isolation_windows.rs).
-#[cfg(unix)]
 #[test]
 fn call_with_isolate_all_gives_the_same_output_as_in_process() {
     let dir = demo_dir();

@@ -111,8 +111,6 @@ fn list_isolating_kv(dir: &PluginDir) -> (std::process::Output, Vec<serde_json::
     (out, files)
 }
 
-/// Unix only, as isolation is.
-#[cfg(unix)]
 #[test]
 fn list_with_isolate_marks_the_isolated_files() {
     let dir = demo_dir();
@@ -126,31 +124,6 @@ fn list_with_isolate_marks_the_isolated_files() {
             .any(|p| p["name"] == "kv");
         assert_eq!(file["isolated"], isolated, "{file}");
     }
-}
-
-/// Windows: isolated plugins are Unix only, so `--isolate` refuses the
-/// file with the typed `Isolation` error (no panic, no runner), `list`
-/// fails as for any refusal, and the other files load in the host.
-#[cfg(windows)]
-#[test]
-fn list_with_isolate_refuses_the_isolated_file_on_windows() {
-    let dir = demo_dir();
-    let (out, files) = list_isolating_kv(&dir);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let refused: Vec<_> = files.iter().filter(|f| f["status"] == "refused").collect();
-    assert_eq!(refused.len(), 1, "{files:?}");
-    assert_eq!(refused[0]["kind"], "Isolation", "{files:?}");
-    let reason = refused[0]["reason"].as_str().unwrap();
-    assert!(reason.contains("need Unix"), "{reason}");
-    let path = refused[0]["path"].as_str().unwrap();
-    assert!(path.ends_with(&plugboard_tests::lib_name("kv")), "{path}");
-    assert_eq!(files.len(), 5, "{files:?}");
-    assert!(
-        files
-            .iter()
-            .all(|f| f["status"] == "refused" || f["isolated"] == false),
-        "{files:?}"
-    );
 }
 
 #[cfg(unix)]

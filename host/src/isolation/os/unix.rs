@@ -1,13 +1,13 @@
-//! The operating-system side of isolation (Unix): starting the runner with
-//! its descriptors in place, tying its life to the host's, and reading how
-//! it ended. One of the modules with `unsafe` (the code between `fork` and
-//! `exec`, and taking over inherited descriptors).
+//! Isolation on Unix: the runner inherits a socket pair and pipes at fixed
+//! descriptor numbers (and, on Linux, the sealed memfd and a parent-death
+//! signal). `unsafe`: the code between `fork` and `exec`, taking over
+//! inherited descriptors, and the control channel's `recv`.
 
 use std::{
     fs::File,
     io,
     os::{
-        fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd},
+        fd::{AsRawFd, FromRawFd, OwnedFd, RawFd},
         unix::{net::UnixStream, process::CommandExt},
     },
     path::Path,
@@ -15,6 +15,9 @@ use std::{
     sync::{mpsc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
+
+use super::{RunnerChannels, Started, RUNNER_VARIABLE};
+use crate::{isolation::wire::LibrarySource, private_copy::PrivateCopy};
 
 /// How long a read of the control channel polls before it sleeps (with a
 /// single core, not at all: the other side could not run meanwhile).
@@ -65,10 +68,6 @@ impl io::Read for Channel {
     }
 }
 
-/// The variable that tells a program it was started as a runner: the
-/// protocol version and the host's process id.
-pub(crate) const RUNNER_VARIABLE: &str = "PLUGBOARD_ISOLATED_RUNNER";
-
 /// Where the runner finds its channels.
 pub(crate) const CONTROL_FD: RawFd = 3;
 /// The log pipe's write end.
@@ -79,15 +78,13 @@ pub(crate) const LIFELINE_FD: RawFd = 5;
 /// The sealed memfd with the vetted bytes (Linux).
 pub(crate) const LIBRARY_FD: RawFd = 6;
 
-/// The host's ends of a started runner's channels.
-pub(crate) struct Started {
-    pub(crate) process: std::process::Child,
-    pub(crate) control: UnixStream,
-    pub(crate) logs: File,
-    pub(crate) stderr: File,
-    /// Held, never written: dropping it (or the host's death) ends the runner.
-    pub(crate) lifeline: OwnedFd,
-}
+/// The writing end of the control channel (a clone of the reading end's
+/// socket).
+pub(crate) type Writer = UnixStream;
+
+/// The host's end of a pipe only it holds: the runner reads end of file
+/// when it is dropped or the host dies.
+pub(crate) type Lifeline = OwnedFd;
 
 /// A pipe: (read end, write end), both close-on-exec.
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
@@ -95,18 +92,30 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok((OwnedFd::from(read), OwnedFd::from(write)))
 }
 
+/// Where the runner finds the vetted bytes of `copy`: the sealed memfd it
+/// inherits at [`LIBRARY_FD`], or the private file's path.
+pub(crate) fn library_source(copy: &PrivateCopy) -> LibrarySource {
+    match copy.descriptor() {
+        Some(_) => LibrarySource::Descriptor(LIBRARY_FD),
+        None => LibrarySource::Path(copy.path().to_string_lossy().into_owned()),
+    }
+}
+
 /// Starts `runner` with the runner's channels at the descriptors above, the
 /// library's memfd (if any) at [`LIBRARY_FD`], and, on Linux, a parent-death
-/// signal; under `memory_limit` bytes of address space if given.
+/// signal; under `memory_limit` bytes of address space if given. Reads of
+/// the control channel time out after `call_timeout`.
 ///
 /// The runner is started from one long-lived thread of the host, because
 /// Linux sends the parent-death signal when the thread that started a
 /// process ends, not the process.
 pub(crate) fn start(
     runner: &Path,
-    library: Option<BorrowedFd<'_>>,
+    copy: &PrivateCopy,
     memory_limit: Option<u64>,
+    call_timeout: Option<Duration>,
 ) -> io::Result<Started> {
+    let library = copy.descriptor();
     let (control, child_control) = UnixStream::pair()?;
     let (logs_read, logs_write) = pipe()?;
     let (stderr_read, stderr_write) = pipe()?;
@@ -116,7 +125,10 @@ pub(crate) fn start(
     let host = std::process::id();
     let mut command = Command::new(runner);
     command
-        .env(RUNNER_VARIABLE, format!("{}:{host}", super::wire::PROTOCOL))
+        .env(
+            RUNNER_VARIABLE,
+            format!("{}:{host}", crate::isolation::wire::PROTOCOL),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::inherit())
         .stderr(Stdio::from(stderr_write));
@@ -149,9 +161,11 @@ pub(crate) fn start(
     }
     let process = spawn_from_long_lived_thread(command)?;
     drop((child_control, logs_write, lifeline_read, library));
+    control.set_read_timeout(call_timeout)?;
     Ok(Started {
         process,
-        control,
+        writer: control.try_clone()?,
+        reader: Channel(control),
         logs: File::from(logs_read),
         stderr: File::from(stderr_read),
         lifeline: lifeline_write,
@@ -247,18 +261,13 @@ fn spawn_from_long_lived_thread(mut command: Command) -> io::Result<std::process
         .unwrap_or_else(|_| Err(io::Error::other("the spawner thread is gone")))
 }
 
-/// The runner's side: its channels, if this process was started as a
-/// runner by a live host (checked against the parent's process id, so a
-/// program a plugin starts, which inherits the variable, is not mistaken
-/// for one).
-pub(crate) fn runner_channels() -> Option<(UnixStream, File, File, Option<File>)> {
-    let value = std::env::var(RUNNER_VARIABLE).ok()?;
-    let (protocol, host) = value.split_once(':')?;
-    if protocol != super::wire::PROTOCOL.to_string()
-        || host.parse::<u32>().ok()? != std::os::unix::process::parent_id()
-    {
-        return None;
-    }
+/// Whether `host` is this process's parent.
+pub(crate) fn started_by(host: u32) -> bool {
+    host == std::os::unix::process::parent_id()
+}
+
+/// Takes over the descriptors a host placed for its runner.
+pub(super) fn take_channels() -> Option<RunnerChannels> {
     let is_open = |fd: RawFd| {
         // SAFETY: F_GETFD only reads the descriptor's flags.
         unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
@@ -283,7 +292,14 @@ pub(crate) fn runner_channels() -> Option<(UnixStream, File, File, Option<File>)
         // program the plugin starts does not inherit them.
         unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     }
-    Some((control, logs, lifeline, library))
+    let writer = control.try_clone().ok()?;
+    Some(RunnerChannels {
+        reader: Channel(control),
+        writer,
+        logs,
+        lifeline: Box::new(lifeline),
+        library,
+    })
 }
 
 /// Ends the runner at once (its host is gone).
