@@ -2,8 +2,6 @@
 //! and waiting for one to end without polling; and whether these tests run
 //! under Wine.
 
-use std::time::Duration;
-
 /// Whether process `pid` is gone (on Linux, a zombie nobody has reaped yet
 /// counts as gone).
 pub fn process_gone(pid: u32) -> bool {
@@ -17,7 +15,7 @@ pub fn process_gone(pid: u32) -> bool {
     }
     #[cfg(windows)]
     {
-        ProcessWatch::new(pid).is_none_or(|watch| watch.ended_within(Duration::ZERO))
+        ProcessWatch::new(pid).is_none_or(|watch| watch.ended_within(std::time::Duration::ZERO))
     }
 }
 
@@ -60,7 +58,7 @@ impl ProcessWatch {
     /// Whether the process ends within `limit` (which only bounds a
     /// failing test: the wait returns as soon as it ends).
     #[cfg(any(target_os = "linux", windows))]
-    pub fn ended_within(&self, limit: Duration) -> bool {
+    pub fn ended_within(&self, limit: std::time::Duration) -> bool {
         let millis = i32::try_from(limit.as_millis()).unwrap_or(i32::MAX);
         #[cfg(target_os = "linux")]
         {
